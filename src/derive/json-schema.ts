@@ -1,0 +1,60 @@
+import type { Entity, Field } from '../entities/index.js';
+
+/** The JSON Schema subset the record schemas use (valid JSON Schema 2020-12 and OpenAPI 3.1). */
+export interface JsonSchema {
+  type?: string | string[];
+  format?: string;
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  default?: unknown;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  items?: JsonSchema;
+  additionalProperties?: boolean;
+  description?: string;
+}
+
+export const INT32 = { minimum: -2_147_483_648, maximum: 2_147_483_647 } as const;
+
+const JSON_TYPE = {
+  string: { type: 'string' },
+  boolean: { type: 'boolean' },
+  int32: { type: 'integer', format: 'int32', ...INT32 },
+  double: { type: 'number', format: 'double' },
+  'date-time': { type: 'string', format: 'date-time' },
+} as const satisfies Record<Field['type'], JsonSchema>;
+
+export function fieldSchema(field: Field): JsonSchema {
+  const { type, ...rest } = JSON_TYPE[field.type];
+  return {
+    type: field.nullable ? [type, 'null'] : type,
+    ...rest,
+    ...(field.minLength !== undefined ? { minLength: field.minLength } : {}),
+    ...(field.maxLength !== undefined ? { maxLength: field.maxLength } : {}),
+    ...(field.defaultValue !== undefined ? { default: field.defaultValue } : {}),
+  };
+}
+
+/**
+ * What a client may send: the client-owned fields. Audit fields are server-owned and ignored on
+ * input (generated clients send them back), and so is any unknown field, so neither is listed.
+ */
+export function inputSchema(entity: Entity): JsonSchema {
+  return {
+    type: 'object',
+    properties: Object.fromEntries(entity.clientFields.map((field) => [field.name, fieldSchema(field)])),
+    required: entity.clientFields.filter((field) => field.required).map((field) => field.name),
+  };
+}
+
+/** What the server returns: every field, always present, required ones never null. */
+export function recordSchema(entity: Entity): JsonSchema {
+  return {
+    type: 'object',
+    properties: Object.fromEntries(entity.fields.map((field) => [field.name, fieldSchema(field)])),
+    required: entity.fields.map((field) => field.name),
+    additionalProperties: false,
+  };
+}

@@ -1,0 +1,96 @@
+import type { Entity, Field } from '../entities/index.js';
+
+/**
+ * The one way an identifier becomes SQL text. Only names from the record descriptions (and
+ * allow-listed database names) are ever passed here; values always travel as `$n` parameters.
+ */
+export function ident(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+const SQL_TYPE: Record<Field['type'], (field: Field) => string> = {
+  // COLLATE "C": byte order = code point order, identical on PGlite and every PostgreSQL server.
+  string: (field) => `${field.maxLength === undefined ? 'text' : `varchar(${field.maxLength})`} COLLATE "C"`,
+  boolean: () => 'boolean',
+  int32: () => 'integer',
+  double: () => 'double precision',
+  // Millisecond precision: what JSON dates carry, so a value read back equals the value written.
+  'date-time': () => 'timestamptz(3)',
+};
+
+/** A column definition, usable both in CREATE TABLE and ALTER TABLE … ADD COLUMN. */
+export function columnDefinition(field: Field): string {
+  const parts = [ident(field.name), SQL_TYPE[field.type](field)];
+  if (field.defaultValue !== undefined) parts.push(`NOT NULL DEFAULT ${field.defaultValue ? 'true' : 'false'}`);
+  else if (!field.nullable) parts.push('NOT NULL');
+  if (field.minLength) parts.push(`CHECK (char_length(${ident(field.name)}) >= ${field.minLength})`);
+  return parts.join(' ');
+}
+
+export function createTable(entity: Entity, entityByName: (name: string) => Entity): string[] {
+  const table = ident(entity.table);
+  const columns = entity.fields.map(columnDefinition);
+  columns.push(`PRIMARY KEY (${ident(entity.key.name)})`);
+  for (const field of entity.references) {
+    const target = entityByName(field.references as string);
+    columns.push(
+      `FOREIGN KEY (${ident(field.name)}) REFERENCES ${ident(target.table)} (${ident(target.key.name)}) ON DELETE RESTRICT`,
+    );
+  }
+  return [
+    `CREATE TABLE ${table} (\n  ${columns.join(',\n  ')}\n)`,
+    ...entity.references.map(
+      (field) => `CREATE INDEX ${ident(`${entity.table}_${field.name}_idx`)} ON ${table} (${ident(field.name)})`,
+    ),
+  ];
+}
+
+/** The SQL statements of one record type, computed once from its description. */
+export interface Statements {
+  /** $1 = JSON array of rows, $2 = acting user. Returns `key` and `created` per distinct key. */
+  readonly upsert: string;
+  /** $1 = key. */
+  readonly selectByKey: string;
+  /** Per referencing field: $1 = JSON array of keys; returns the ones that exist, locked against deletion. */
+  readonly existingReferences: ReadonlyMap<string, string>;
+}
+
+export function statements(entity: Entity, entityByName: (name: string) => Entity): Statements {
+  const table = ident(entity.table);
+  const key = ident(entity.key.name);
+  const clientColumns = entity.clientFields.map((field) => ident(field.name));
+  const auditColumns = entity.fields.filter((field) => field.audit);
+  const auditValue = (field: Field) => (field.audit === 'entryDate' || field.audit === 'updateDate' ? 'now()' : '$2::text');
+  const updated = [
+    ...entity.clientFields.filter((field) => !field.isKey),
+    ...auditColumns.filter((field) => field.audit === 'updateDate' || field.audit === 'updateUser'),
+  ].map((field) => `${ident(field.name)} = EXCLUDED.${ident(field.name)}`);
+
+  // One statement for inserts and updates; `xmax = 0` is true only for a row this statement inserted.
+  // Rows are fed in key order so concurrent batches take their row locks in the same order.
+  const upsert = [
+    `INSERT INTO ${table} (${[...clientColumns, ...auditColumns.map((field) => ident(field.name))].join(', ')})`,
+    `SELECT ${[...clientColumns, ...auditColumns.map(auditValue)].join(', ')}`,
+    `FROM json_populate_recordset(NULL::${table}, $1::json) ORDER BY ${key}`,
+    `ON CONFLICT (${key}) DO UPDATE SET ${updated.join(', ')}`,
+    `RETURNING ${key} AS key, (xmax = 0) AS created`,
+  ].join('\n');
+
+  const existingReferences = new Map(
+    entity.references.map((field) => {
+      const target = entityByName(field.references as string);
+      const targetKey = ident(target.key.name);
+      return [
+        field.name,
+        `SELECT ${targetKey} AS key FROM ${ident(target.table)} ` +
+          `WHERE ${targetKey} IN (SELECT json_array_elements_text($1::json)) ORDER BY ${targetKey} FOR KEY SHARE`,
+      ] as const;
+    }),
+  );
+
+  return {
+    upsert,
+    selectByKey: `SELECT ${entity.fields.map((field) => ident(field.name)).join(', ')} FROM ${table} WHERE ${key} = $1`,
+    existingReferences,
+  };
+}

@@ -1,0 +1,99 @@
+import { Ajv, type ErrorObject } from 'ajv';
+import type { Entity, Field } from '../entities/index.js';
+import { parseDateTime } from './dates.js';
+import { INT32, inputSchema } from './json-schema.js';
+
+/** A record as the store takes it: client-owned fields only, dates as UTC ISO strings, defaults applied. */
+export type Row = Record<string, string | number | boolean | null>;
+
+export interface FieldError {
+  readonly field: string;
+  readonly message: string;
+}
+
+export type Validation = { readonly ok: true; readonly row: Row } | { readonly ok: false; readonly errors: FieldError[] };
+
+/**
+ * The validation policy, set on purpose: no type coercion ("5" is not an integer), no defaults
+ * or removals by Ajv (normalisation below does that from the field list), every error reported.
+ */
+const ajv = new Ajv({
+  allErrors: true,
+  coerceTypes: false,
+  useDefaults: false,
+  removeAdditional: false,
+  allowUnionTypes: true,
+  // Formats are checked by `normalise` (dates need the contract's own forms), not by Ajv.
+  formats: { 'date-time': true, int32: true, double: true },
+});
+
+/** Builds the validator of one record type: Ajv for shape, then one pass for dates and text. */
+export function recordValidator(entity: Entity): (input: unknown) => Validation {
+  const check = ajv.compile(inputSchema(entity));
+  const fieldByName = new Map(entity.fields.map((field) => [field.name, field]));
+  return (input) => {
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+      return { ok: false, errors: [{ field: 'record', message: 'must be a JSON object' }] };
+    }
+    const failed = new Set<string>();
+    if (!check(input)) for (const error of check.errors ?? []) failed.add(fieldOf(error));
+    const record = input as Record<string, unknown>;
+    const row: Row = {};
+    for (const field of entity.clientFields) {
+      if (failed.has(field.name)) continue;
+      const value = normalise(field, record[field.name]);
+      if (value === INVALID) failed.add(field.name);
+      else row[field.name] = value;
+    }
+    if (failed.size === 0) return { ok: true, row };
+    const errors = entity.clientFields
+      .filter((field) => failed.has(field.name))
+      .map((field) => ({ field: field.name, message: messageFor(field, record[field.name]) }));
+    for (const name of failed) if (!fieldByName.has(name)) errors.push({ field: name, message: 'is invalid' });
+    return { ok: false, errors };
+  };
+}
+
+function fieldOf(error: ErrorObject): string {
+  if (error.keyword === 'required') return String((error.params as { missingProperty: string }).missingProperty);
+  // instancePath is `/field_Name`; field names contain neither `/` nor `~`, so no unescaping is needed.
+  return error.instancePath.slice(1).split('/')[0] ?? '';
+}
+
+const INVALID = Symbol('invalid');
+
+function normalise(field: Field, value: unknown): Row[string] | typeof INVALID {
+  if (value === undefined || value === null) return field.defaultValue ?? null;
+  if (typeof value !== 'string') return value as Row[string];
+  if (field.type === 'date-time') return parseDateTime(value) ?? INVALID;
+  // PostgreSQL text cannot hold NUL, and an unpaired surrogate has no UTF-8 form: refuse both here
+  // so they become this record's 400 instead of failing the whole batch's SQL statement.
+  return value.includes('\u0000') || !value.isWellFormed() ? INVALID : value;
+}
+
+const TYPE_NAME: Record<Field['type'], string> = {
+  string: 'a string',
+  boolean: 'a boolean (true or false)',
+  int32: 'an integer',
+  double: 'a number',
+  'date-time': 'a date-time string',
+};
+
+/** The message for a field that failed, phrased from its description rather than Ajv's wording. */
+function messageFor(field: Field, value: unknown): string {
+  if (value === undefined) return 'is required';
+  if (value === null) return 'must not be null';
+  const typeOk =
+    (field.type === 'string' || field.type === 'date-time') ? typeof value === 'string'
+    : field.type === 'boolean' ? typeof value === 'boolean'
+    : field.type === 'int32' ? Number.isInteger(value)
+    : typeof value === 'number' && Number.isFinite(value);
+  if (!typeOk) return `must be ${TYPE_NAME[field.type]}${field.nullable ? ' or null' : ''}`;
+  if (field.type === 'int32') return `must be a 32-bit integer (${INT32.minimum} to ${INT32.maximum})`;
+  if (field.type === 'date-time') return 'must be an ISO 8601 date-time, e.g. 2024-01-02T03:04:05Z or 2024-01-02';
+  const text = value as string;
+  if (text.includes('\u0000')) return 'must not contain the NUL character';
+  if (!text.isWellFormed()) return 'must not contain unpaired UTF-16 surrogates';
+  if (field.minLength) return `must be ${field.minLength}-${field.maxLength} characters`;
+  return `must be at most ${field.maxLength} characters`;
+}

@@ -1,0 +1,42 @@
+import type { Field } from './field.js';
+
+/** What a record description states; everything else is derived by `defineEntity`. */
+export interface EntityDescription {
+  /** Internal name, also used by `references`. */
+  readonly name: string;
+  /** How messages name one record, e.g. `benefit category`. */
+  readonly label: string;
+  /** The vendor's schema name (OpenAPI component), e.g. `Groups`. */
+  readonly schemaName: string;
+  /** SQL table name. */
+  readonly table: string;
+  /** URL segment of the resource: `/groups`, `/groups/{key}`, `/groups-batch`. */
+  readonly path: string;
+  /** Name of the key path parameter in the vendor's API, e.g. `groupID`. */
+  readonly keyParam: string;
+  readonly fields: readonly Field[];
+}
+
+export interface Entity extends EntityDescription {
+  readonly key: Field;
+  readonly batchPath: string;
+  /** Fields a client writes (everything but the server-owned audit fields). */
+  readonly clientFields: readonly Field[];
+  /** Fields referring to another entity's key. */
+  readonly references: readonly Field[];
+}
+
+export function defineEntity(description: EntityDescription): Entity {
+  const keys = description.fields.filter((field) => field.isKey);
+  const [key] = keys;
+  if (!key || keys.length !== 1) throw new Error(`${description.name}: exactly one key field is required`);
+  const names = new Set(description.fields.map((field) => field.name));
+  if (names.size !== description.fields.length) throw new Error(`${description.name}: duplicate field name`);
+  return {
+    ...description,
+    key,
+    batchPath: `${description.path}-batch`,
+    clientFields: description.fields.filter((field) => !field.audit),
+    references: description.fields.filter((field) => field.references),
+  };
+}

@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Config } from '../config.js';
+import { entities } from '../entities/index.js';
+import { resourceRoutes } from '../resources/routes.js';
+import { classify } from '../store/errors.js';
+import type { Store } from '../store/store.js';
+import { jsonBodies } from './body.js';
+import './context.js';
+import { failure, success } from './envelope.js';
+import { ApiError } from './errors.js';
+import { tenancy } from './tenancy.js';
+
+export interface AppOptions {
+  readonly store: Store;
+  readonly config: Pick<Config, 'maxBatchRecords' | 'maxBodyBytes'>;
+  /** A pino logger; none means silent (tests). */
+  readonly logger?: FastifyBaseLogger;
+}
+
+/** The vendor's base path: every route is also served under it. */
+export const VENDOR_PREFIX = '/vbasoftware';
+
+/** Builds the application without listening: tests inject into it, `vbapi serve` listens. */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    genReqId: () => randomUUID(),
+    // Every log line of a request carries its activityID, the id clients see in `debug`.
+    logController: new LogController({ requestIdLogLabel: 'activityID' }),
+    requestIdHeader: false,
+    bodyLimit: options.config.maxBodyBytes,
+    // Keys are short, but URL-encoded non-ASCII keys are up to 12 bytes a character.
+    routerOptions: { maxParamLength: 1000 },
+  });
+
+  app.decorateRequest('identity', null);
+  app.decorateRequest('tenant', null as never);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-activity-id', request.id);
+  });
+  jsonBodies(app);
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const path = request.url.split('?', 1)[0] ?? '';
+    let status: number;
+    let detail: string;
+    if (error instanceof ApiError) {
+      status = error.status;
+      detail = error.message;
+      if (error.headers) reply.headers(error.headers);
+    } else if (classify(error) === 'unavailable') {
+      status = 503;
+      detail = 'The database is unavailable. Retry later.';
+      request.log.warn({ err: error }, 'database unavailable');
+    } else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+      status = error.statusCode; // Fastify's own client errors (body too large, unsupported media type…)
+      detail = error.message;
+    } else {
+      status = 500;
+      detail = `An unexpected error occurred. Quote activityID ${request.id} when reporting it.`;
+      request.log.error({ err: error }, 'unexpected error');
+    }
+    const errors = error instanceof ApiError ? error.errors : undefined;
+    return reply.code(status).send(failure(request.id, status, detail, path, errors));
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(failure(request.id, 404, `No route for ${request.method} ${request.url.split('?', 1)[0]}`, request.url.split('?', 1)[0] ?? '')),
+  );
+
+  const api = async (scope: FastifyInstance) => {
+    scope.get('/healthz', async (request) => success(request.id, { status: 'ok' }));
+    await scope.register(async (resources) => {
+      resources.addHook('preHandler', tenancy(options.store));
+      for (const entity of entities) resourceRoutes(resources, entity, options.config);
+    });
+  };
+  await app.register(api);
+  await app.register(api, { prefix: VENDOR_PREFIX });
+  return app;
+}

@@ -1,0 +1,106 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { statements } from '../derive/sql.js';
+import { recordValidator, type Row } from '../derive/validate.js';
+import { entityNamed, type Entity } from '../entities/index.js';
+import type { Database } from '../store/database.js';
+import { classify, withRetry } from '../store/errors.js';
+import { unavailable } from '../http/errors.js';
+
+/** One entry of a batch answer, in the vendor's `MultiCodeResponse` shape. */
+export interface BatchOutcome {
+  readonly id: [{ readonly key: string; readonly value: string | null }];
+  readonly status: number;
+  readonly body: string;
+}
+
+export interface BatchContext {
+  /** The authenticated user, written to the audit fields. */
+  readonly user: string | null;
+  readonly activityID: string;
+  readonly log: FastifyBaseLogger;
+}
+
+interface Candidate {
+  readonly index: number;
+  readonly key: string;
+  readonly row: Row;
+}
+
+/**
+ * The batch upsert of one record type. Records are validated one by one; the valid ones are
+ * written with a few set-based statements in one transaction: one query per reference to find
+ * (and lock) the referenced keys, so a record naming a missing one gets its own 422, then one
+ * INSERT … ON CONFLICT for every distinct key. Answers keep the input order.
+ */
+export function batchUpserter(entity: Entity) {
+  const validate = recordValidator(entity);
+  const sql = statements(entity, entityNamed);
+  const keyName = entity.key.name;
+  const labelOf = new Map(entity.references.map((field) => [field.name, entityNamed(field.references as string).label]));
+  const outcome = (value: string | null, status: number, body: string): BatchOutcome => ({
+    id: [{ key: keyName, value }],
+    status,
+    body,
+  });
+
+  return async function upsertBatch(db: Database, records: readonly unknown[], context: BatchContext): Promise<BatchOutcome[]> {
+    const results: BatchOutcome[] = new Array(records.length);
+    const valid: Candidate[] = [];
+    records.forEach((record, index) => {
+      const checked = validate(record);
+      if (checked.ok) {
+        valid.push({ index, key: checked.row[keyName] as string, row: checked.row });
+      } else {
+        const key = (record as Record<string, unknown> | null)?.[keyName];
+        const body = checked.errors.map((error) => `${error.field}: ${error.message}`).join('; ');
+        results[index] = outcome(typeof key === 'string' ? key : null, 400, body);
+      }
+    });
+    if (valid.length === 0) return results;
+
+    try {
+      // Retried as a whole on a deadlock or serialization failure; nothing is answered until it commits.
+      const written = await withRetry(() => db.transaction(async (tx) => {
+        const unresolved = new Map<number, string>();
+        for (const [fieldName, query] of sql.existingReferences) {
+          const wanted = [...new Set(valid.map((candidate) => candidate.row[fieldName]).filter((value) => value != null))];
+          if (wanted.length === 0) continue;
+          const found = new Set((await tx.query<{ key: string }>(query, [JSON.stringify(wanted)])).map((row) => row.key));
+          for (const candidate of valid) {
+            const value = candidate.row[fieldName];
+            if (value != null && !found.has(value as string) && !unresolved.has(candidate.index)) {
+              unresolved.set(candidate.index, `${fieldName}: no ${labelOf.get(fieldName)} "${String(value)}" exists`);
+            }
+          }
+        }
+        const applied = valid.filter((candidate) => !unresolved.has(candidate.index));
+        // A key sent several times is applied as if sent one after another: the last valid one is stored.
+        const lastByKey = new Map(applied.map((candidate) => [candidate.key, candidate.row]));
+        const returned = lastByKey.size
+          ? await tx.query<{ key: string; created: boolean }>(sql.upsert, [JSON.stringify([...lastByKey.values()]), context.user])
+          : [];
+        return { unresolved, applied, created: new Set(returned.filter((row) => row.created).map((row) => row.key)) };
+      }));
+
+      for (const [index, body] of written.unresolved) results[index] = outcome((records[index] as Row)[keyName] as string, 422, body);
+      const seen = new Set<string>();
+      for (const candidate of written.applied) {
+        const created = !seen.has(candidate.key) && written.created.has(candidate.key);
+        seen.add(candidate.key);
+        results[candidate.index] = outcome(candidate.key, created ? 201 : 200, created ? 'Created' : 'Updated');
+      }
+    } catch (error) {
+      if (classify(error) === 'unavailable') throw unavailable('The database is unavailable; nothing was applied. Retry later.');
+      // The transaction rolled back: none of this request's records were written.
+      context.log.error({ err: error, entity: entity.name }, 'batch transaction failed');
+      for (const candidate of valid) {
+        results[candidate.index] = outcome(
+          candidate.key,
+          500,
+          `Not applied: an unexpected error rolled back this request's writes (activityID ${context.activityID})`,
+        );
+      }
+    }
+    return results;
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * Database errors mapped by SQLSTATE code (never by message text), in one place.
+ * https://www.postgresql.org/docs/current/errcodes-appendix.html
+ */
+export type StoreFault = 'retry' | 'unavailable' | 'unique' | 'reference' | 'other';
+
+const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
+const UNAVAILABLE_CLASSES = ['08', '53', '57P']; // connection, insufficient resources, operator intervention
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+export function classify(error: unknown): StoreFault {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return 'other';
+  if (RETRYABLE.has(code)) return 'retry';
+  if (code === '23505') return 'unique';
+  if (code === '23503') return 'reference';
+  if (NETWORK_CODES.has(code) || UNAVAILABLE_CLASSES.some((prefix) => code.startsWith(prefix))) return 'unavailable';
+  return 'other';
+}
+
+/** Runs a transaction again (a few times, with jitter) when the database asks for a retry. */
+export async function withRetry<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= attempts || classify(error) !== 'retry') throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+    }
+  }
+}
