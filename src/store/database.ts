@@ -1,3 +1,5 @@
+import { parseDateTime } from '../derive/dates.js';
+
 /**
  * The driver seam: everything above the store talks to a database through these two calls,
  * implemented once for `pg` (PostgreSQL) and once for PGlite (embedded).
@@ -12,6 +14,12 @@ export interface Database extends Queryable {
   close(): Promise<void>;
 }
 
-/** Type parsers, set in one place for both drivers: bigint counts as JS numbers (they stay far below 2^53). */
-export const INT8_OID = 20;
-export const parseInt8 = (value: string): number => Number(value);
+/**
+ * Type parsers, set in one place for both drivers: bigint counts as JS numbers (they stay far
+ * below 2^53), and timestamptz straight to the API's ISO 8601 UTC text. (PGlite's own parser goes
+ * through `Date` and reads year 0001 as 2001.)
+ */
+export const typeParsers: Readonly<Record<number, (value: string) => unknown>> = {
+  20: (value) => Number(value), // int8
+  1184: (value) => parseDateTime(value) ?? value, // timestamptz, printed in the session's UTC
+};
