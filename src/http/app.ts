@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { Config } from '../config.js';
 import { entities } from '../entities/index.js';
 import { resourceRoutes } from '../resources/routes.js';
@@ -32,6 +39,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: options.config.maxBodyBytes,
     // Keys are short, but URL-encoded non-ASCII keys are up to 12 bytes a character.
     routerOptions: { maxParamLength: 1000 },
+    // Errors the router raises before any hook (a malformed URL) get the same envelope.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-activity-id', request.id);
+      return sendProblem(error, request, reply);
+    },
   });
 
   app.decorateRequest('identity', null);
@@ -41,32 +53,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   jsonBodies(app);
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const path = request.url.split('?', 1)[0] ?? '';
-    let status: number;
-    let detail: string;
-    if (error instanceof ApiError) {
-      status = error.status;
-      detail = error.message;
-      if (error.headers) reply.headers(error.headers);
-    } else if (classify(error) === 'unavailable') {
-      status = 503;
-      detail = 'The database is unavailable. Retry later.';
-      request.log.warn({ err: error }, 'database unavailable');
-    } else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
-      status = error.statusCode; // Fastify's own client errors (body too large, unsupported media type…)
-      detail = error.message;
-    } else {
-      status = 500;
-      detail = `An unexpected error occurred. Quote activityID ${request.id} when reporting it.`;
-      request.log.error({ err: error }, 'unexpected error');
-    }
-    const errors = error instanceof ApiError ? error.errors : undefined;
-    return reply.code(status).send(failure(request.id, status, detail, path, errors));
-  });
-
+  app.setErrorHandler((error: FastifyError, request, reply) => sendProblem(error, request, reply));
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send(failure(request.id, 404, `No route for ${request.method} ${request.url.split('?', 1)[0]}`, request.url.split('?', 1)[0] ?? '')),
+    reply.code(404).send(failure(request.id, 404, `No route for ${request.method} ${pathOf(request)}`, pathOf(request))),
   );
 
   const api = async (scope: FastifyInstance) => {
@@ -79,4 +68,30 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(api);
   await app.register(api, { prefix: VENDOR_PREFIX });
   return app;
+}
+
+const pathOf = (request: FastifyRequest): string => request.url.split('?', 1)[0] ?? '';
+
+/** One mapping from any error to HTTP: the contract's envelope, and 5xx details logged, never returned. */
+function sendProblem(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  let status: number;
+  let detail: string;
+  if (error instanceof ApiError) {
+    status = error.status;
+    detail = error.message;
+    if (error.headers) reply.headers(error.headers);
+  } else if (classify(error) === 'unavailable') {
+    status = 503;
+    detail = 'The database is unavailable. Retry later.';
+    request.log.warn({ err: error }, 'database unavailable');
+  } else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+    status = error.statusCode; // Fastify's own client errors: body too large, unsupported media type, bad URL…
+    detail = error.message;
+  } else {
+    status = 500;
+    detail = `An unexpected error occurred. Quote activityID ${request.id} when reporting it.`;
+    request.log.error({ err: error }, 'unexpected error');
+  }
+  const errors = error instanceof ApiError ? error.errors : undefined;
+  return reply.code(status).send(failure(request.id, status, detail, pathOf(request), errors));
 }

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { badRequest } from './errors.js';
 
-/** Media types the contract accepts for request bodies. */
-const JSON_TYPE = /^(?:application\/json|text\/json|application\/[\w.-]+\+json)$/;
+/** Media types the contract accepts for request bodies (tested against the whole header, parameters included). */
+const JSON_TYPE = /^(?:application\/json|text\/json|application\/[\w.-]+\+json)\s*(?:;|$)/i;
 
 /**
  * Bodies are parsed by us, not by Fastify's default parser, so that an empty body (which generated
