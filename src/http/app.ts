@@ -42,7 +42,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Errors the router raises before any hook (a malformed URL) get the same envelope.
     frameworkErrors: (error, request, reply) => {
       reply.header('x-activity-id', request.id);
-      return sendProblem(error, request, reply);
+      void sendProblem(error, request, reply);
     },
   });
 

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { StoreError, type Store } from '../src/store/store.js';
+import { apiOf } from './support/api.js';
+import { ADMIN_URL, adminQuery, backends, openStore, preparePostgres, type StoreSetup } from './support/backends.js';
+import { buildApp } from '../src/http/app.js';
+import { group } from './support/records.js';
+
+for (const backend of backends) {
+  describe(`the store on ${backend.name}`, { skip: backend.skip }, () => {
+    let setup: StoreSetup;
+    let store: Store;
+    before(async () => {
+      setup = await backend.prepare();
+      store = await openStore(setup);
+    });
+    after(async () => {
+      await store?.close();
+      await setup?.cleanup();
+    });
+
+    test('database names pass an allow-list; duplicates are refused', async () => {
+      await store.createDatabase('alpha');
+      await assert.rejects(store.createDatabase('alpha'), (error: Error) => error instanceof StoreError && /already exists/.test(error.message));
+      for (const name of ['', '../x', 'a b', 'x'.repeat(64), '-lead', 'semi;colon', 'é']) {
+        await assert.rejects(store.createDatabase(name), StoreError, JSON.stringify(name));
+        assert.equal(await store.tenant(name), null);
+      }
+      assert.equal(await store.tenant('unknown'), null);
+      assert.deepEqual((await store.list()).map((entry) => entry.name), ['alpha']);
+    });
+
+    test('databases and their records survive a restart; migrations run once', async () => {
+      const app = await buildApp({ store, config: { maxBatchRecords: 10, maxBodyBytes: 1 << 20 } });
+      const answer = await apiOf(app, store).put('/groups-batch', [group('KEEP')], { 'vbasoftware-database': 'alpha' });
+      assert.equal(answer.json.data[0].status, 201);
+      await app.close();
+      await store.close();
+      store = await openStore(setup);
+      const db = (await store.tenant('alpha'))!;
+      assert.deepEqual(await db.query('SELECT "group_ID" FROM groups'), [{ group_ID: 'KEEP' }]);
+      assert.deepEqual(await db.query('SELECT version FROM schema_migrations'), [{ version: 1 }]);
+    });
+
+    test('a field added to a description reaches existing databases on the next start', async () => {
+      let db = (await store.tenant('alpha'))!;
+      // Simulate a database created before `zip_Code` existed.
+      await db.query('ALTER TABLE groups DROP COLUMN "zip_Code"');
+      await store.close();
+      store = await openStore(setup);
+      db = (await store.tenant('alpha'))!;
+      const [column] = await db.query<{ data_type: string; max: number }>(
+        `SELECT data_type, character_maximum_length AS max FROM information_schema.columns WHERE table_name = 'groups' AND column_name = 'zip_Code'`,
+      );
+      assert.deepEqual(column, { data_type: 'character varying', max: 32 });
+    });
+  });
+}
+
+describe('isolation', () => {
+  test('PGlite: a second process or store cannot open a data directory in use', { skip: backends[0]!.skip }, async () => {
+    const setup = await backends[0]!.prepare();
+    const store = await openStore(setup);
+    try {
+      await assert.rejects(openStore(setup), /in use by process \d+/);
+    } finally {
+      await store.close();
+    }
+    const again = await openStore(setup); // released on close
+    await again.close();
+    await setup.cleanup();
+  });
+
+  test('PostgreSQL: installations sharing one server get distinct tenant databases', { skip: backends[1]!.skip }, async () => {
+    const [one, two] = [await preparePostgres(), await preparePostgres()];
+    const [first, second] = [await openStore(one), await openStore(two)];
+    try {
+      const a = await first.createDatabase('shared');
+      const b = await second.createDatabase('shared');
+      assert.notEqual(a.location, b.location);
+      assert.ok(a.location.startsWith(new URL(one.config.databaseUrl!).pathname.slice(1)));
+      const names = (await adminQuery<{ datname: string }>('SELECT datname FROM pg_database')).map((row) => row.datname);
+      assert.ok(names.includes(a.location) && names.includes(b.location));
+    } finally {
+      await first.close();
+      await second.close();
+      await one.cleanup();
+      await two.cleanup();
+    }
+  });
+
+  test('--url: a database on another PostgreSQL server is registered and migrated', { skip: backends[1]!.skip }, async () => {
+    const setup = await backends[0]!.prepare(); // an embedded registry…
+    const external = `vbapi_test_external_${randomBytes(4).toString('hex')}`;
+    await adminQuery(`CREATE DATABASE "${external}"`);
+    const url = new URL(ADMIN_URL);
+    url.pathname = `/${external}`;
+    const store = await openStore(setup);
+    try {
+      const entry = await store.createDatabase('remote', { url: url.toString() }); // …with a tenant on PostgreSQL
+      assert.equal(entry.external, true);
+      const app = await buildApp({ store, config: { maxBatchRecords: 10, maxBodyBytes: 1 << 20 } });
+      const answer = await apiOf(app, store).put('/groups-batch', [group('FAR')], { 'vbasoftware-database': 'remote' });
+      assert.equal(answer.json.data[0].status, 201);
+      await app.close();
+      await assert.rejects(store.createDatabase('bad', { url: 'mysql://x/y' }), StoreError);
+      await assert.rejects(store.createDatabase('unreachable', { url: 'postgres://root@127.0.0.1:1/none' }));
+      assert.equal(await store.find('unreachable'), null, 'a failed registration leaves nothing behind');
+    } finally {
+      await store.close();
+      await setup.cleanup();
+      await adminQuery(`DROP DATABASE IF EXISTS "${external}" WITH (FORCE)`);
+    }
+  });
+});
