@@ -144,3 +144,23 @@ for (const backend of backends) {
     });
   });
 }
+
+describe('shutting down', { skip: backends[0]!.skip }, () => {
+  test('requests arriving while the server drains get a 503 in the envelope', async () => {
+    const api = await startApi(backends[0]!);
+    try {
+      let answered: Promise<Awaited<ReturnType<Api['get']>>> | undefined;
+      // preClose hooks run in registration order: ours (closing = true) first, then this one.
+      api.app.addHook('preClose', async () => {
+        answered = api.get('/groups/ANY');
+      });
+      await api.app.close();
+      const answer = await answered!;
+      assert.equal(answer.status, 503);
+      assert.equal(answer.json.error.status, 503);
+      assert.equal(answer.headers.connection, 'close');
+    } finally {
+      await api.stop();
+    }
+  });
+});

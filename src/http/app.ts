@@ -39,6 +39,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: options.config.maxBodyBytes,
     // Keys are short, but URL-encoded non-ASCII keys are up to 12 bytes a character.
     routerOptions: { maxParamLength: 1000 },
+    // Fastify's own 503 while closing is not in the envelope; the onRequest hook below answers instead.
+    return503OnClosing: false,
     // Errors the router raises before any hook (a malformed URL) get the same envelope.
     frameworkErrors: (error, request, reply) => {
       reply.header('x-activity-id', request.id);
@@ -48,8 +50,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.decorateRequest('identity', null);
   app.decorateRequest('tenant', null as never);
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-activity-id', request.id);
+    // While draining, requests already in flight finish; new ones on kept-alive connections are turned away.
+    if (closing) throw new ApiError(503, 'The server is shutting down. Retry shortly.', undefined, { connection: 'close' });
   });
   jsonBodies(app);
 

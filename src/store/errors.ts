@@ -2,6 +2,9 @@
  * Database errors mapped by SQLSTATE code (never by message text), in one place.
  * https://www.postgresql.org/docs/current/errcodes-appendix.html
  */
+/** A store operation refused for a reason the user can act on (shown as one line by the CLI). */
+export class StoreError extends Error {}
+
 export type StoreFault = 'retry' | 'unavailable' | 'unique' | 'reference' | 'other';
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected

@@ -1,5 +1,6 @@
 import { open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { StoreError } from './errors.js';
 
 /**
  * PGlite is one process's database: a second process opening the same directory would corrupt it.
@@ -17,7 +18,7 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number(await readFile(path, 'utf8').catch(() => ''));
       if (owner && isRunning(owner)) {
-        throw new Error(`the embedded store in ${dataDir} is in use by process ${owner}; stop it first (or use DATABASE_URL for a shared PostgreSQL store)`);
+        throw new StoreError(`the embedded store in ${dataDir} is in use by process ${owner}; stop it first (or use DATABASE_URL for a shared PostgreSQL store)`);
       }
       await rm(path, { force: true });
     }

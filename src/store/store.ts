@@ -3,13 +3,14 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { pgliteBackend, postgresBackend, type Backend } from './backends.js';
 import type { Database } from './database.js';
+import { StoreError } from './errors.js';
 import { lockDataDir } from './lock.js';
+
+export { StoreError };
 import { migrate } from './migrate.js';
 import { openPostgres } from './postgres.js';
 import { DATABASE_NAME, REGISTRY_LOCK, registryMigrations, type RegisteredDatabase } from './registry.js';
 import { TENANT_LOCK, addMissingColumns, tenantMigrations } from './tenant-schema.js';
-
-export class StoreError extends Error {}
 
 /**
  * The registry of tenant databases plus the open, migrated connection to each. The store is chosen
