@@ -5,6 +5,7 @@
  */
 import { cpus } from 'node:os';
 import { buildApp } from '../src/http/app.js';
+import { login, provision, testConfig } from '../test/support/api.js';
 import { backends, openStore } from '../test/support/backends.js';
 import { group } from '../test/support/records.js';
 
@@ -23,14 +24,21 @@ for (const backend of backends) {
   }
   const setup = await backend.prepare();
   const store = await openStore(setup);
-  await store.createDatabase('bench');
-  const app = await buildApp({ store, config: { maxBatchRecords: 10_000, maxBodyBytes: 64 << 20 } });
+  const credentials = await provision(store, 'bench', 'bench');
+  const app = await buildApp({ store, config: testConfig() });
+  const token = await login(app, credentials);
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const put = async (body: string) => {
     const started = performance.now();
     const response = await fetch(`${address}/groups-batch`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json', 'vbasoftware-database': 'bench', 'user-agent': 'bench' },
+      headers: {
+        'content-type': 'application/json',
+        'vbasoftware-database': 'bench',
+        'user-agent': 'bench',
+        'x-api-key': credentials.apiKey,
+        authorization: `Bearer ${token}`,
+      },
       body,
     });
     await response.arrayBuffer();

@@ -9,6 +9,13 @@ export interface Config {
   readonly maxBatchRecords: number;
   readonly maxBodyBytes: number;
   readonly logLevel: string;
+  /** HS256 signing key for tokens; unset = generated once and kept in the registry. */
+  readonly jwtSecret: string | undefined;
+  readonly tokenLifetimeSeconds: number;
+  /** Per API key; null = off. */
+  readonly rateLimit: { readonly perSecond: number; readonly burst: number } | null;
+  /** When set, rate-limit buckets live in Redis and are shared by every server instance. */
+  readonly redisUrl: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -26,7 +33,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBatchRecords: integer(env, 'VBAPI_MAX_BATCH_RECORDS', 10_000, 1, 1_000_000),
     maxBodyBytes: integer(env, 'VBAPI_MAX_BODY_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     logLevel,
+    jwtSecret: secret(env.VBAPI_JWT_SECRET),
+    tokenLifetimeSeconds: integer(env, 'VBAPI_TOKEN_TTL_SECONDS', 86_400, 1, 31 * 86_400),
+    rateLimit: rateLimit(env.VBAPI_RATE_LIMIT ?? '25/50'),
+    redisUrl: env.REDIS_URL || undefined,
   };
+}
+
+function secret(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (value.length < 32) throw new ConfigError('VBAPI_JWT_SECRET must be at least 32 characters');
+  return value;
+}
+
+/** `25/50` = 25 requests/s sustained, bursts of 50; `off` = no limit. */
+function rateLimit(value: string): Config['rateLimit'] {
+  if (value === 'off') return null;
+  const match = /^(\d+(?:\.\d+)?)\/(\d+)$/.exec(value);
+  const perSecond = Number(match?.[1]);
+  const burst = Number(match?.[2]);
+  if (!match || perSecond <= 0 || burst < 1) {
+    throw new ConfigError(`VBAPI_RATE_LIMIT must be "<per second>/<burst>" (e.g. 25/50) or "off", got "${value}"`);
+  }
+  return { perSecond, burst };
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

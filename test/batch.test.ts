@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { backends } from './support/backends.js';
-import { startApi, type Api } from './support/api.js';
+import { startApi, type RunningApi } from './support/api.js';
 import { benefitCategoryFields, benefitFields, groupFields, type ContractField } from './support/contract-fields.js';
 import { benefit, category, group, maximalBenefit, maximalCategory, maximalGroup, wideText, type Json } from './support/records.js';
 
@@ -9,7 +9,7 @@ const statuses = (answer: { json: { data: { status: number }[] } }) => answer.js
 
 for (const backend of backends) {
   describe(`batch upserts on ${backend.name}`, { skip: backend.skip }, () => {
-    let api: Api & { stop(): Promise<void> };
+    let api: RunningApi;
     before(async () => {
       api = await startApi(backend);
     });
@@ -193,7 +193,8 @@ for (const backend of backends) {
       const created = (await api.get('/groups/AUD-1')).json.data;
       assert.notEqual(created.entry_Date, forged.entry_Date);
       assert.ok(Date.now() - Date.parse(created.entry_Date) < 60_000, 'entry_Date is the server time');
-      assert.equal(created.entry_User, null, 'no authenticated user yet');
+      assert.equal(created.entry_User, 'tester', 'the authenticated username');
+      assert.equal(created.update_User, 'tester');
       assert.equal(created.update_Date, created.entry_Date);
       await new Promise((resolve) => setTimeout(resolve, 5));
       assert.deepEqual(statuses(await api.put('/groups-batch', [group('AUD-1', { ...forged, name: 'again' })])), [200]);

@@ -16,15 +16,17 @@ interface Run {
   stderr: string;
 }
 
-function start(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+function start(args: string[], env: Record<string, string>, input?: string): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (input !== undefined) child.stdin!.end(input);
+  return child;
 }
 
-function vbapi(args: string[], env: Record<string, string>): Promise<Run> {
-  const child = start(args, env);
+function vbapi(args: string[], env: Record<string, string>, input?: string): Promise<Run> {
+  const child = start(args, env, input);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk) => (stdout += chunk));
@@ -65,19 +67,73 @@ for (const backend of backends) {
       assert.deepEqual([badPort.code, badPort.stderr], [1, 'vbapi: PORT must be an integer from 0 to 65535, got "eighty"\n']);
     });
 
-    test('serve: first run creates the demo database, answers, and drains on SIGTERM', async () => {
+    test('clients, keys and users: create, grant, revoke, with clear errors', async () => {
+      const setup = await backend.prepare();
+      setups.push(setup);
+      const env = storeEnv(setup);
+      const ok = async (args: string[], input?: string) => {
+        const run = await vbapi(args, env, input);
+        assert.equal(run.code, 0, `${args.join(' ')}: ${run.stderr}`);
+        return run.stdout;
+      };
+      const fails = async (args: string[], pattern: RegExp, code = 1) => {
+        const run = await vbapi(args, env);
+        assert.equal(run.code, code, `${args.join(' ')}: ${run.stdout}`);
+        assert.match(run.stderr, pattern);
+        assert.equal(run.stderr.trim().split('\n').length, 1, 'one line');
+      };
+      await ok(['database', 'create', 'one']);
+      await ok(['database', 'create', 'two']);
+      assert.equal(await ok(['client', 'create', 'acme', '--code', 'ACME-1']), 'created client acme\n');
+      await fails(['client', 'create', 'acme', '--code', 'x'], /^vbapi: client "acme" already exists$/m);
+      await fails(['client', 'create', 'acme2'], /--code/, 2);
+      const keyOutput = (await ok(['key', 'create', 'acme'])).trim().split('\n');
+      const key = keyOutput.at(-1)!;
+      assert.match(key, /^vba_[A-Za-z0-9_-]{43}$/, 'the key alone on the last line');
+      await fails(['key', 'create', 'nobody'], /^vbapi: no client "nobody"$/m);
+      await ok(['user', 'create', 'acme', 'alice', '--password', 'correct horse', '--database', 'one']);
+      await ok(['user', 'create', 'acme', 'bob', '--password-stdin', '--database', 'one', '--database', 'two'], 'battery staple\n');
+      await fails(['user', 'create', 'acme', 'alice', '--password', 'another pw', '--database', 'one'], /already exists/);
+      await fails(['user', 'create', 'acme', 'carol', '--password', 'short', '--database', 'one'], /at least 8 characters/);
+      await fails(['user', 'create', 'acme', 'carol', '--password', 'long enough', '--database', 'nope'], /no database "nope"/);
+      await fails(['user', 'create', 'acme', 'x'.repeat(21), '--password', 'long enough', '--database', 'one'], /invalid username/);
+      await ok(['user', 'grant', 'acme', 'alice', '--database', 'two']);
+      await fails(['user', 'grant', 'acme', 'nobody', '--database', 'two'], /no user "nobody"/);
+      await fails(['key', 'revoke', 'vba_nothing-like-it'], /no active API key/);
+      assert.match(await ok(['key', 'revoke', key.slice(0, 16)]), /^revoked API key [0-9a-f]{8}\n$/);
+      await fails(['key', 'revoke', key], /no active API key/);
+    });
+
+    test('serve: the first run prints a working login once, later starts print nothing secret; SIGTERM drains', async () => {
       const setup = backend.name === 'postgres' ? await preparePostgres() : await backend.prepare();
       setups.push(setup);
-      const port = await freePort();
-      const server = start(['serve', '--port', String(port)], storeEnv(setup));
-      let stderr = '';
-      server.stderr!.on('data', (chunk) => (stderr += chunk));
-      const exited = new Promise<number | null>((resolve) => server.on('close', resolve));
-      try {
-        await waitFor(`http://127.0.0.1:${port}/healthz`);
-        const response = await fetch(`http://127.0.0.1:${port}/groups-batch`, {
+      const first = await serving(setup, async (base, stdout) => {
+        const key = /API key: +(\S+)/.exec(stdout)?.[1];
+        const password = /password: +(\S+)/.exec(stdout)?.[1];
+        assert.ok(key && password, stdout);
+        assert.match(stdout, /curl -s -X POST http:\/\/127\.0\.0\.1:\d+\/user-authentication/);
+        const login = await fetch(`${base}/user-authentication`, {
+          method: 'POST',
+          headers: {
+            'x-api-key': key,
+            authorization: `Basic ${Buffer.from(`demo:${password}`).toString('base64')}`,
+            'vbasoftware-client-id': 'demo',
+            'vbasoftware-client-code': 'demo',
+            'vbasoftware-database': 'demo',
+            'user-agent': 'cli-test',
+          },
+        });
+        assert.equal(login.status, 200);
+        const token = ((await login.json()) as { data: { authenticationResult: { idToken: string } } }).data.authenticationResult.idToken;
+        const response = await fetch(`${base}/groups-batch`, {
           method: 'PUT',
-          headers: { 'content-type': 'application/json', 'vbasoftware-database': 'demo', 'user-agent': 'cli-test' },
+          headers: {
+            'content-type': 'application/json',
+            'vbasoftware-database': 'demo',
+            'user-agent': 'cli-test',
+            'x-api-key': key,
+            authorization: `Bearer ${token}`,
+          },
           body: JSON.stringify([group('FIRST')]),
         });
         assert.equal(response.status, 207);
@@ -87,13 +143,36 @@ for (const backend of backends) {
           assert.equal(busy.code, 1);
           assert.match(busy.stderr, /in use by process/);
         }
-      } finally {
-        server.kill('SIGTERM');
-      }
-      assert.equal(await exited, 0, stderr);
+        return key;
+      });
+      await serving(setup, async (_base, stdout) => {
+        assert.doesNotMatch(stdout, /password|vba_/i);
+        assert.ok(!stdout.includes(first));
+      });
       if (backend.name === 'pglite') assert.equal(existsSync(join(setup.config.dataDir, '.lock')), false, 'lock released');
     });
   });
+}
+
+/** Runs `vbapi serve` until `work` is done, then stops it with SIGTERM and expects a clean exit. */
+async function serving<T>(setup: StoreSetup, work: (base: string, stdout: string) => Promise<T>): Promise<T> {
+  const port = await freePort();
+  const server = start(['serve', '--port', String(port)], storeEnv(setup));
+  let stdout = '';
+  let stderr = '';
+  server.stdout!.on('data', (chunk) => (stdout += chunk));
+  server.stderr!.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => server.on('close', resolve));
+  let result: T;
+  try {
+    await waitFor(`http://127.0.0.1:${port}/healthz`);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the first-run message follows the listen
+    result = await work(`http://127.0.0.1:${port}`, stdout);
+  } finally {
+    server.kill('SIGTERM');
+  }
+  assert.equal(await exited, 0, stderr);
+  return result;
 }
 
 function freePort(): Promise<number> {

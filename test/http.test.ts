@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { buildApp } from '../src/http/app.js';
-import { apiOf, startApi, type Api } from './support/api.js';
-import { backends } from './support/backends.js';
+import { apiOf, login, provision, startApi, testConfig, type Api, type RunningApi } from './support/api.js';
+import { backends, openStore } from './support/backends.js';
 import { category, group } from './support/records.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 for (const backend of backends) {
   describe(`HTTP conventions on ${backend.name}`, { skip: backend.skip }, () => {
-    let api: Api & { stop(): Promise<void> };
+    let api: RunningApi;
     before(async () => {
       api = await startApi(backend);
       await api.put('/groups-batch', [group('G 1'), group('G+1'), group('G/1'), group('Ünï ✓')]);
@@ -97,9 +97,9 @@ for (const backend of backends) {
         assertProblem(await api.request('PUT', '/groups-batch', { raw: '[]', headers: { 'content-type': 'text/plain' } }), 415, '/groups-batch');
       });
       test('too many records or too many bytes → 413 before anything is applied', async () => {
-        const small = await buildApp({ store: api.store, config: { maxBatchRecords: 3, maxBodyBytes: 4096 } });
+        const small = await buildApp({ store: api.store, config: testConfig({ maxBatchRecords: 3, maxBodyBytes: 4096 }) });
         try {
-          const limited = apiOf(small, api.store);
+          const limited = apiOf(small, api.store, { apiKey: api.credentials.apiKey, token: api.token });
           const many = await limited.put('/groups-batch', ['L1', 'L2', 'L3', 'L4'].map((id) => group(id)));
           assert.match(assertProblem(many, 413, '/groups-batch').detail, /at most 3 records/);
           const big = await limited.put('/groups-batch', [group('L5', { notes: 'x'.repeat(5000) })]);
@@ -147,20 +147,29 @@ for (const backend of backends) {
 
 describe('shutting down', { skip: backends[0]!.skip }, () => {
   test('requests arriving while the server drains get a 503 in the envelope', async () => {
-    const api = await startApi(backends[0]!);
+    const setup = await backends[0]!.prepare();
+    const store = await openStore(setup);
     try {
-      let answered: Promise<Awaited<ReturnType<Api['get']>>> | undefined;
-      // preClose hooks run in registration order: ours (closing = true) first, then this one.
-      api.app.addHook('preClose', async () => {
-        answered = api.get('/groups/ANY');
+      const credentials = await provision(store, 'drain', 'drain');
+      const app = await buildApp({ store, config: testConfig() });
+      let late: { status: number; connection: string | null; body: { error: { status: number } } } | undefined;
+      // preClose hooks run in registration order, before the listener stops: the app's own hook
+      // (which starts refusing) first, then this one, which sends a request as a late client would.
+      app.addHook('preClose', async () => {
+        const response = await fetch(`${address}/groups/ANY`, { headers });
+        late = { status: response.status, connection: response.headers.get('connection'), body: (await response.json()) as never };
       });
-      await api.app.close();
-      const answer = await answered!;
-      assert.equal(answer.status, 503);
-      assert.equal(answer.json.error.status, 503);
-      assert.equal(answer.headers.connection, 'close');
+      const token = await login(app, credentials);
+      const headers = { 'user-agent': 'tests', 'x-api-key': credentials.apiKey, authorization: `Bearer ${token}`, 'vbasoftware-database': 'drain' };
+      const address = await app.listen({ host: '127.0.0.1', port: 0 });
+      assert.equal((await fetch(`${address}/groups/ANY`, { headers })).status, 404, 'served before closing');
+      await app.close();
+      assert.equal(late?.status, 503);
+      assert.equal(late?.body.error.status, 503);
+      assert.equal(late?.connection, 'close');
     } finally {
-      await api.stop();
+      await store.close();
+      await setup.cleanup();
     }
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { StoreError, type Store } from '../src/store/store.js';
-import { apiOf } from './support/api.js';
+import { apiOf, login, provision, testConfig } from './support/api.js';
 import { ADMIN_URL, adminQuery, backends, openStore, preparePostgres, type StoreSetup } from './support/backends.js';
 import { buildApp } from '../src/http/app.js';
 import { group } from './support/records.js';
@@ -32,8 +32,10 @@ for (const backend of backends) {
     });
 
     test('databases and their records survive a restart; migrations run once', async () => {
-      const app = await buildApp({ store, config: { maxBatchRecords: 10, maxBodyBytes: 1 << 20 } });
-      const answer = await apiOf(app, store).put('/groups-batch', [group('KEEP')], { 'vbasoftware-database': 'alpha' });
+      const credentials = await provision(store, 'c1', 'alpha');
+      const app = await buildApp({ store, config: testConfig() });
+      const client = apiOf(app, store, { apiKey: credentials.apiKey, token: await login(app, credentials), database: 'alpha' });
+      const answer = await client.put('/groups-batch', [group('KEEP')]);
       assert.equal(answer.json.data[0].status, 201);
       await app.close();
       await store.close();
@@ -100,8 +102,10 @@ describe('isolation', () => {
     try {
       const entry = await store.createDatabase('remote', { url: url.toString() }); // …with a tenant on PostgreSQL
       assert.equal(entry.external, true);
-      const app = await buildApp({ store, config: { maxBatchRecords: 10, maxBodyBytes: 1 << 20 } });
-      const answer = await apiOf(app, store).put('/groups-batch', [group('FAR')], { 'vbasoftware-database': 'remote' });
+      const credentials = await provision(store, 'c2', 'remote');
+      const app = await buildApp({ store, config: testConfig() });
+      const client = apiOf(app, store, { apiKey: credentials.apiKey, token: await login(app, credentials), database: 'remote' });
+      const answer = await client.put('/groups-batch', [group('FAR')]);
       assert.equal(answer.json.data[0].status, 201);
       await app.close();
       await assert.rejects(store.createDatabase('bad', { url: 'mysql://x/y' }), StoreError);

@@ -7,6 +7,11 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
+import { Accounts } from '../auth/accounts.js';
+import { authenticate, type AuthServices } from '../auth/guard.js';
+import { loginRoute } from '../auth/login.js';
+import { memoryLimiter, redisLimiter } from '../auth/rate-limit.js';
+import { Tokens } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import { entities } from '../entities/index.js';
 import { resourceRoutes } from '../resources/routes.js';
@@ -18,9 +23,14 @@ import { failure, success } from './envelope.js';
 import { ApiError } from './errors.js';
 import { tenancy } from './tenancy.js';
 
+export type AppConfig = Pick<
+  Config,
+  'maxBatchRecords' | 'maxBodyBytes' | 'jwtSecret' | 'tokenLifetimeSeconds' | 'rateLimit' | 'redisUrl'
+>;
+
 export interface AppOptions {
   readonly store: Store;
-  readonly config: Pick<Config, 'maxBatchRecords' | 'maxBodyBytes'>;
+  readonly config: AppConfig;
   /** A pino logger; none means silent (tests). */
   readonly logger?: FastifyBaseLogger;
 }
@@ -66,16 +76,31 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.code(404).send(failure(request.id, 404, `No route for ${request.method} ${pathOf(request)}`, pathOf(request))),
   );
 
+  const auth = await authServices(options.store, options.config, app.log);
+  app.addHook('onClose', async () => auth.limiter?.close());
+
   const api = async (scope: FastifyInstance) => {
     scope.get('/healthz', async (request) => success(request.id, { status: 'ok' }));
+    loginRoute(scope, auth);
     await scope.register(async (resources) => {
-      resources.addHook('preHandler', tenancy(options.store));
+      // onRequest, before the body is read: nobody without credentials gets 64 MiB parsed.
+      resources.addHook('onRequest', authenticate(auth));
+      resources.addHook('onRequest', tenancy(options.store));
       for (const entity of entities) resourceRoutes(resources, entity, options.config);
     });
   };
   await app.register(api);
   await app.register(api, { prefix: VENDOR_PREFIX });
   return app;
+}
+
+async function authServices(store: Store, config: AppConfig, log: FastifyBaseLogger): Promise<AuthServices> {
+  const { rateLimit, redisUrl } = config;
+  return {
+    accounts: new Accounts(store.registry),
+    tokens: await Tokens.load(store.registry, config.jwtSecret, config.tokenLifetimeSeconds),
+    limiter: rateLimit === null ? null : redisUrl ? redisLimiter(redisUrl, rateLimit, log) : memoryLimiter(rateLimit),
+  };
 }
 
 const pathOf = (request: FastifyRequest): string => request.url.split('?', 1)[0] ?? '';

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { OutgoingHttpHeaders } from 'node:http';
-import { buildApp } from '../../src/http/app.js';
+import { Accounts } from '../../src/auth/accounts.js';
+import { loadConfig } from '../../src/config.js';
+import { buildApp, type AppConfig } from '../../src/http/app.js';
 import type { Store } from '../../src/store/store.js';
 import { openStore, type BackendUnderTest, type StoreSetup } from './backends.js';
 
@@ -14,6 +16,50 @@ export interface Answer {
   text: string;
 }
 
+/** Defaults as a fresh install has them, but no rate limit unless a test asks for one. */
+export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
+  return { ...loadConfig({}), rateLimit: null, ...overrides };
+}
+
+export interface Credentials {
+  readonly clientId: string;
+  readonly clientCode: string;
+  readonly username: string;
+  readonly password: string;
+  readonly apiKey: string;
+  readonly database: string;
+}
+
+/** A client with one API key and one user granted `database` (created when missing). */
+export async function provision(store: Store, clientId: string, database: string, username = 'tester'): Promise<Credentials> {
+  if (!(await store.find(database))) await store.createDatabase(database);
+  const accounts = new Accounts(store.registry);
+  const clientCode = `${clientId}-code`;
+  const password = `${username}-password`;
+  await accounts.createClient(clientId, clientCode);
+  const { key } = await accounts.createKey(clientId);
+  await accounts.createUser(clientId, username, password, [database]);
+  return { clientId, clientCode, username, password, apiKey: key, database };
+}
+
+/** The headers of `POST /user-authentication` for these credentials. */
+export function loginHeaders(credentials: Credentials): Record<string, string> {
+  return {
+    'x-api-key': credentials.apiKey,
+    authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`,
+    'vbasoftware-client-id': credentials.clientId,
+    'vbasoftware-client-code': credentials.clientCode,
+    'vbasoftware-database': credentials.database,
+  };
+}
+
+/** Logs in through the API and returns the idToken. */
+export async function login(app: FastifyInstance, credentials: Credentials): Promise<string> {
+  const response = await app.inject({ method: 'POST', url: '/user-authentication', headers: { ...loginHeaders(credentials), 'user-agent': 'tests' } });
+  if (response.statusCode !== 200) throw new Error(`login failed: ${response.statusCode} ${response.body}`);
+  return (JSON.parse(response.body) as { data: { authenticationResult: { idToken: string } } }).data.authenticationResult.idToken;
+}
+
 export interface Api {
   readonly app: FastifyInstance;
   readonly store: Store;
@@ -25,19 +71,19 @@ export interface Api {
 /** A running app (injected, not listening) on a fresh store with the tenant database `test`. */
 export async function startApi(
   backend: BackendUnderTest,
-  limits: { maxBatchRecords?: number; maxBodyBytes?: number } = {},
-): Promise<Api & { stop(): Promise<void>; setup: StoreSetup }> {
+  config: Partial<AppConfig> = {},
+): Promise<Api & { stop(): Promise<void>; setup: StoreSetup; credentials: Credentials; token: string }> {
   const setup = await backend.prepare();
   const store = await openStore(setup);
-  await store.createDatabase(TENANT);
-  const app = await buildApp({
-    store,
-    config: { maxBatchRecords: limits.maxBatchRecords ?? 10_000, maxBodyBytes: limits.maxBodyBytes ?? 64 * 1024 * 1024 },
-  });
-  const api = apiOf(app, store);
+  const credentials = await provision(store, 'test-client', TENANT);
+  const app = await buildApp({ store, config: testConfig(config) });
+  const token = await login(app, credentials);
+  const api = apiOf(app, store, { apiKey: credentials.apiKey, token });
   return {
     ...api,
     setup,
+    credentials,
+    token,
     async stop() {
       await app.close();
       await store.close();
@@ -46,9 +92,15 @@ export async function startApi(
   };
 }
 
-export function apiOf(app: FastifyInstance, store: Store): Api {
+/** Requests carrying the contract's headers: the tenant, a User-Agent, the API key and the bearer token. */
+export function apiOf(app: FastifyInstance, store: Store, auth: { apiKey: string; token: string; database?: string }): Api {
   const request: Api['request'] = async (method, url, options = {}) => {
-    const headers: Record<string, string> = { 'vbasoftware-database': TENANT, 'user-agent': 'contract-tests' };
+    const headers: Record<string, string> = {
+      'vbasoftware-database': auth.database ?? TENANT,
+      'user-agent': 'contract-tests',
+      'x-api-key': auth.apiKey,
+      authorization: `Bearer ${auth.token}`,
+    };
     if (options.body !== undefined || options.raw !== undefined) headers['content-type'] = 'application/json';
     for (const [name, value] of Object.entries(options.headers ?? {})) {
       if (value === undefined) delete headers[name];
@@ -76,3 +128,5 @@ export function apiOf(app: FastifyInstance, store: Store): Api {
     get: (url, headers) => request('GET', url, headers ? { headers } : {}),
   };
 }
+
+export type RunningApi = Awaited<ReturnType<typeof startApi>>;

@@ -1,0 +1,133 @@
+import type { Database } from '../store/database.js';
+import { StoreError } from '../store/errors.js';
+import { API_KEY_PREFIX_LENGTH, hashApiKey, hashPassword, newApiKey, randomId, verifyPassword } from './secrets.js';
+
+/** Client ids and usernames: allow-lists, checked before anything is stored or looked up. */
+export const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** At most 20 characters: usernames are written to the records' `entry_User`/`update_User` (≤ 20). No `:` (Basic auth). */
+export const USERNAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,19}$/;
+export const MIN_PASSWORD_LENGTH = 8;
+
+export interface ApiKeyOwner {
+  readonly keyId: string;
+  readonly clientId: string;
+}
+
+/** Clients, their API keys and users, and the databases users may use: kept in the registry. */
+export class Accounts {
+  constructor(private readonly registry: Database) {}
+
+  async createClient(id: string, code: string): Promise<void> {
+    if (!CLIENT_ID.test(id)) throw new StoreError(`invalid client id "${id}": use 1-64 letters, digits, "_", "." or "-"`);
+    if (!code || code.length > 128) throw new StoreError('the client code must be 1-128 characters');
+    const inserted = await this.registry.query('INSERT INTO clients (id, code) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING RETURNING id', [id, code]);
+    if (inserted.length === 0) throw new StoreError(`client "${id}" already exists`);
+  }
+
+  /** Creates a key and returns it: the only time it exists outside its hash. */
+  async createKey(clientId: string): Promise<{ id: string; key: string }> {
+    await this.requireClient(clientId);
+    const key = newApiKey();
+    const id = randomId();
+    await this.registry.query('INSERT INTO api_keys (id, client_id, prefix, hash) VALUES ($1, $2, $3, $4)', [
+      id,
+      clientId,
+      key.slice(0, API_KEY_PREFIX_LENGTH),
+      hashApiKey(key),
+    ]);
+    return { id, key };
+  }
+
+  /** Revokes the key with this id, or the one key whose prefix this text starts with (a whole key works too). */
+  async revokeKey(idOrPrefix: string): Promise<string> {
+    const matches = await this.registry.query<{ id: string }>(
+      'SELECT id FROM api_keys WHERE revoked_at IS NULL AND (id = $1 OR left($1, $2) = prefix)',
+      [idOrPrefix, API_KEY_PREFIX_LENGTH],
+    );
+    if (matches.length === 0) throw new StoreError(`no active API key matches "${idOrPrefix}"`);
+    if (matches.length > 1) throw new StoreError(`"${idOrPrefix}" matches ${matches.length} keys; give the key id instead`);
+    await this.registry.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [matches[0]!.id]);
+    return matches[0]!.id;
+  }
+
+  /** The client of an active key, or null. Keys are found by hash: the key itself is never stored. */
+  async keyOwner(key: string): Promise<ApiKeyOwner | null> {
+    const [row] = await this.registry.query<ApiKeyOwner>(
+      'SELECT id AS "keyId", client_id AS "clientId" FROM api_keys WHERE hash = $1 AND revoked_at IS NULL',
+      [hashApiKey(key)],
+    );
+    return row ?? null;
+  }
+
+  async clientCode(clientId: string): Promise<string | null> {
+    const [row] = await this.registry.query<{ code: string }>('SELECT code FROM clients WHERE id = $1', [clientId]);
+    return row?.code ?? null;
+  }
+
+  async createUser(clientId: string, username: string, password: string, databases: readonly string[]): Promise<void> {
+    await this.requireClient(clientId);
+    if (!USERNAME.test(username)) throw new StoreError(`invalid username "${username}": use 1-20 letters, digits, "_", ".", "@" or "-"`);
+    if ([...password].length < MIN_PASSWORD_LENGTH) throw new StoreError(`the password must be at least ${MIN_PASSWORD_LENGTH} characters`);
+    if (databases.length === 0) throw new StoreError('grant the user at least one database (--database <name>)');
+    const ids = await this.databaseIds(databases);
+    const hash = await hashPassword(password);
+    await this.registry.transaction(async (tx) => {
+      const inserted = await tx.query(
+        'INSERT INTO users (client_id, username, password_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING username',
+        [clientId, username, hash],
+      );
+      if (inserted.length === 0) throw new StoreError(`user "${username}" of client "${clientId}" already exists`);
+      for (const id of ids) {
+        await tx.query('INSERT INTO user_databases (client_id, username, database_id) VALUES ($1, $2, $3)', [clientId, username, id]);
+      }
+    });
+  }
+
+  async grant(clientId: string, username: string, databases: readonly string[]): Promise<void> {
+    const ids = await this.databaseIds(databases);
+    const [user] = await this.registry.query('SELECT 1 FROM users WHERE client_id = $1 AND username = $2', [clientId, username]);
+    if (!user) throw new StoreError(`no user "${username}" in client "${clientId}"`);
+    for (const id of ids) {
+      await this.registry.query(
+        'INSERT INTO user_databases (client_id, username, database_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+        [clientId, username, id],
+      );
+    }
+  }
+
+  /** True when the password is right; takes as long for an unknown user as for a wrong password. */
+  async checkPassword(clientId: string, username: string, password: string): Promise<boolean> {
+    const [row] = await this.registry.query<{ password_hash: string }>(
+      'SELECT password_hash FROM users WHERE client_id = $1 AND username = $2',
+      [clientId, username],
+    );
+    return verifyPassword(password, row?.password_hash);
+  }
+
+  async mayUse(clientId: string, username: string, database: string): Promise<boolean> {
+    const rows = await this.registry.query(
+      `SELECT 1 FROM user_databases g JOIN databases d ON d.id = g.database_id
+       WHERE g.client_id = $1 AND g.username = $2 AND d.name = $3`,
+      [clientId, username, database],
+    );
+    return rows.length > 0;
+  }
+
+  async hasClients(): Promise<boolean> {
+    return (await this.registry.query('SELECT 1 FROM clients LIMIT 1')).length > 0;
+  }
+
+  private async requireClient(clientId: string): Promise<void> {
+    if ((await this.clientCode(clientId)) === null) throw new StoreError(`no client "${clientId}"`);
+  }
+
+  private async databaseIds(names: readonly string[]): Promise<number[]> {
+    const rows = await this.registry.query<{ id: number; name: string }>(
+      'SELECT id, name FROM databases WHERE name IN (SELECT json_array_elements_text($1::json))',
+      [JSON.stringify(names)],
+    );
+    const missing = names.filter((name) => !rows.some((row) => row.name === name));
+    if (missing.length) throw new StoreError(`no database "${missing[0]}"`);
+    return rows.map((row) => row.id);
+  }
+}

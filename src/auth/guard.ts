@@ -1,0 +1,51 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { ApiError, forbidden } from '../http/errors.js';
+import type { Accounts, ApiKeyOwner } from './accounts.js';
+import type { RateLimiter } from './rate-limit.js';
+import type { Tokens } from './tokens.js';
+
+export interface AuthServices {
+  readonly accounts: Accounts;
+  readonly tokens: Tokens;
+  readonly limiter: RateLimiter | null;
+}
+
+/** One message for every credential failure: the answer never says which part was wrong. */
+export const unauthorized = () => new ApiError(401, 'Missing or invalid credentials', undefined, { 'www-authenticate': 'Bearer' });
+
+export function requireUserAgent(request: FastifyRequest): void {
+  if (!request.headers['user-agent']?.trim()) throw forbidden('A User-Agent header is required');
+}
+
+/** The client of the request's `x-api-key`, after taking one token from that key's rate-limit bucket. */
+export async function apiKeyOwner(request: FastifyRequest, services: AuthServices): Promise<ApiKeyOwner> {
+  const key = request.headers['x-api-key'];
+  const owner = typeof key === 'string' && key ? await services.accounts.keyOwner(key) : null;
+  if (!owner) throw unauthorized();
+  const verdict = await services.limiter?.take(owner.keyId);
+  if (verdict && !verdict.allowed) {
+    throw new ApiError(429, `Rate limit exceeded for this API key; retry after ${verdict.retryAfterSeconds} s`, undefined, {
+      'retry-after': String(verdict.retryAfterSeconds),
+    });
+  }
+  return owner;
+}
+
+/** Every resource call: a User-Agent, an API key, and a bearer token minted for that key's client. */
+export function authenticate(services: AuthServices) {
+  return async function requireCredentials(request: FastifyRequest): Promise<void> {
+    requireUserAgent(request);
+    const owner = await apiKeyOwner(request, services);
+    const match = /^Bearer +(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+    const identity = match ? await services.tokens.verify(match[1]!) : null;
+    if (!identity || identity.clientId !== owner.clientId) throw unauthorized();
+    request.identity = identity;
+  };
+}
+
+export function sameText(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
