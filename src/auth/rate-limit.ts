@@ -59,7 +59,8 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
 return wait`;
 
 export function redisLimiter(url: string, limit: RateLimit, log: FastifyBaseLogger, prefix = 'vbapi:rate:'): RateLimiter {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+  // Commands wait for a (re)connection, but never long: a request is not held up by a missing Redis.
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
   redis.on('error', (error) => log.warn({ err: error }, 'Redis (rate limit) error'));
   return {
     async take(bucket) {
