@@ -51,6 +51,12 @@ export interface Statements {
   readonly upsert: string;
   /** $1 = key. */
   readonly selectByKey: string;
+  /** $1 = JSON row, $2 = acting user. Returns the stored record, or nothing when the key exists. */
+  readonly insertOne: string;
+  /** $1 = JSON row, $2 = acting user, $3 = key. Returns the stored record, or nothing when the key is unknown. */
+  readonly replaceOne: string;
+  /** $1 = key. Returns the key, or nothing when it is unknown. */
+  readonly deleteOne: string;
   /** Per referencing field: $1 = JSON array of keys; returns the ones that exist, locked against deletion. */
   readonly existingReferences: ReadonlyMap<string, string>;
 }
@@ -68,9 +74,12 @@ export function statements(entity: Entity, entityByName: (name: string) => Entit
 
   // One statement for inserts and updates; `xmax = 0` is true only for a row this statement inserted.
   // Rows are fed in key order so concurrent batches take their row locks in the same order.
+  const allColumns = entity.fields.map((field) => ident(field.name)).join(', ');
+  const insertColumns = [...clientColumns, ...auditColumns.map((field) => ident(field.name))].join(', ');
+  const insertValues = [...clientColumns, ...auditColumns.map(auditValue)].join(', ');
   const upsert = [
-    `INSERT INTO ${table} (${[...clientColumns, ...auditColumns.map((field) => ident(field.name))].join(', ')})`,
-    `SELECT ${[...clientColumns, ...auditColumns.map(auditValue)].join(', ')}`,
+    `INSERT INTO ${table} (${insertColumns})`,
+    `SELECT ${insertValues}`,
     `FROM json_populate_recordset(NULL::${table}, $1::json) ORDER BY ${key}`,
     `ON CONFLICT (${key}) DO UPDATE SET ${updated.join(', ')}`,
     `RETURNING ${key} AS key, (xmax = 0) AS created`,
@@ -88,9 +97,47 @@ export function statements(entity: Entity, entityByName: (name: string) => Entit
     }),
   );
 
+  // Full replacement: every client field from the body (omitted ones become null), update_* set, entry_* kept.
+  const replaced = [
+    ...entity.clientFields.filter((field) => !field.isKey).map((field) => `${ident(field.name)} = source.${ident(field.name)}`),
+    ...auditColumns
+      .filter((field) => field.audit === 'updateDate' || field.audit === 'updateUser')
+      .map((field) => `${ident(field.name)} = ${auditValue(field)}`),
+  ];
+
   return {
     upsert,
-    selectByKey: `SELECT ${entity.fields.map((field) => ident(field.name)).join(', ')} FROM ${table} WHERE ${key} = $1`,
+    selectByKey: `SELECT ${allColumns} FROM ${table} WHERE ${key} = $1`,
+    insertOne:
+      `INSERT INTO ${table} (${insertColumns}) SELECT ${insertValues} FROM json_populate_record(NULL::${table}, $1::json) ` +
+      `ON CONFLICT (${key}) DO NOTHING RETURNING ${allColumns}`,
+    replaceOne:
+      `UPDATE ${table} AS target SET ${replaced.join(', ')} FROM json_populate_record(NULL::${table}, $1::json) AS source ` +
+      `WHERE target.${key} = $3 RETURNING ${entity.fields.map((field) => `target.${ident(field.name)}`).join(', ')}`,
+    deleteOne: `DELETE FROM ${table} WHERE ${key} = $1 RETURNING ${key} AS key`,
     existingReferences,
+  };
+}
+
+export interface SortKey {
+  readonly field: Field;
+  readonly descending: boolean;
+}
+
+/**
+ * A page of a list: `count` and `page` share the filter; `page` is ordered by `order` and then by
+ * the key, so pages never overlap. Fields come from the description (allow-listed by the caller);
+ * the filter values, limit and offset are parameters ($1… filters, then limit, then offset).
+ */
+export function listStatements(entity: Entity, filters: readonly Field[], order: readonly SortKey[]): { count: string; page: string } {
+  const table = ident(entity.table);
+  const where = filters.length ? ` WHERE ${filters.map((field, index) => `${ident(field.name)} = $${index + 1}`).join(' AND ')}` : '';
+  const keys = order.some((sort) => sort.field.isKey) ? order : [...order, { field: entity.key, descending: false }];
+  const orderBy = keys.map((sort) => `${ident(sort.field.name)} ${sort.descending ? 'DESC' : 'ASC'}`).join(', ');
+  return {
+    count: `SELECT count(*) AS total FROM ${table}${where}`,
+    page:
+      `SELECT ${entity.fields.map((field) => ident(field.name)).join(', ')} FROM ${table}${where} ` +
+      `ORDER BY ${orderBy} LIMIT $${filters.length + 1} OFFSET $${filters.length + 2}`,
   };
 }

@@ -9,6 +9,7 @@ export const benefit = defineEntity({
   table: 'benefits',
   path: 'benefits',
   keyParam: 'benefitCode',
+  filters: { benefitCategory: 'benefit_Category' },
   fields: [
     key('benefit_Code', 10),
     flag('allow_Flat_Tax'),

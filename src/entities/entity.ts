@@ -15,6 +15,8 @@ export interface EntityDescription {
   /** Name of the key path parameter in the vendor's API, e.g. `groupID`. */
   readonly keyParam: string;
   readonly fields: readonly Field[];
+  /** Exact-match list filters: query parameter → field name, e.g. `benefitCategory` → `benefit_Category`. */
+  readonly filters?: Readonly<Record<string, string>>;
 }
 
 export interface Entity extends EntityDescription {
@@ -32,6 +34,9 @@ export function defineEntity(description: EntityDescription): Entity {
   if (!key || keys.length !== 1) throw new Error(`${description.name}: exactly one key field is required`);
   const names = new Set(description.fields.map((field) => field.name));
   if (names.size !== description.fields.length) throw new Error(`${description.name}: duplicate field name`);
+  for (const field of Object.values(description.filters ?? {})) {
+    if (!names.has(field)) throw new Error(`${description.name}: filter on unknown field ${field}`);
+  }
   return {
     ...description,
     key,

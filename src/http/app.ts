@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -75,6 +76,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send(failure(request.id, 404, `No route for ${request.method} ${pathOf(request)}`, pathOf(request))),
   );
+
+  // Browsers may call the API from any origin: credentials travel in headers, never in cookies.
+  await app.register(cors, {
+    origin: '*',
+    allowedHeaders: ['authorization', 'content-type', 'x-api-key', 'vbasoftware-database', 'vbasoftware-client-id', 'vbasoftware-client-code'],
+    exposedHeaders: ['x-pagination', 'x-activity-id', 'retry-after'],
+    methods: ['GET', 'POST', 'PUT', 'DELETE'],
+  });
 
   const auth = await authServices(options.store, options.config, app.log);
   app.addHook('onClose', async () => auth.limiter?.close());

@@ -5,6 +5,7 @@ import { entityNamed, type Entity } from '../entities/index.js';
 import type { Database } from '../store/database.js';
 import { classify, withRetry } from '../store/errors.js';
 import { unavailable } from '../http/errors.js';
+import { referenceChecker } from './references.js';
 
 /** One entry of a batch answer, in the vendor's `MultiCodeResponse` shape. */
 export interface BatchOutcome {
@@ -36,7 +37,7 @@ export function batchUpserter(entity: Entity) {
   const validate = recordValidator(entity);
   const sql = statements(entity, entityNamed);
   const keyName = entity.key.name;
-  const labelOf = new Map(entity.references.map((field) => [field.name, entityNamed(field.references as string).label]));
+  const danglingReferences = referenceChecker(entity);
   const outcome = (value: string | null, status: number, body: string): BatchOutcome => ({
     id: [{ key: keyName, value }],
     status,
@@ -61,18 +62,8 @@ export function batchUpserter(entity: Entity) {
     try {
       // Retried as a whole on a deadlock or serialization failure; nothing is answered until it commits.
       const written = await withRetry(() => db.transaction(async (tx) => {
-        const unresolved = new Map<number, string>();
-        for (const [fieldName, query] of sql.existingReferences) {
-          const wanted = [...new Set(valid.map((candidate) => candidate.row[fieldName]).filter((value) => value != null))];
-          if (wanted.length === 0) continue;
-          const found = new Set((await tx.query<{ key: string }>(query, [JSON.stringify(wanted)])).map((row) => row.key));
-          for (const candidate of valid) {
-            const value = candidate.row[fieldName];
-            if (value != null && !found.has(value as string) && !unresolved.has(candidate.index)) {
-              unresolved.set(candidate.index, `${fieldName}: no ${labelOf.get(fieldName)} "${String(value)}" exists`);
-            }
-          }
-        }
+        const dangling = await danglingReferences(tx, valid.map((candidate) => candidate.row));
+        const unresolved = new Map([...dangling].map(([position, body]) => [valid[position]!.index, body]));
         const applied = valid.filter((candidate) => !unresolved.has(candidate.index));
         // A key sent several times is applied as if sent one after another: the last valid one is stored.
         const lastByKey = new Map(applied.map((candidate) => [candidate.key, candidate.row]));

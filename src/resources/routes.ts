@@ -1,39 +1,53 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { statements } from '../derive/sql.js';
-import { entityNamed, type Entity } from '../entities/index.js';
+import type { Entity } from '../entities/index.js';
 import { success } from '../http/envelope.js';
-import { badRequest, notFound, payloadTooLarge } from '../http/errors.js';
+import { badRequest, payloadTooLarge } from '../http/errors.js';
 import { batchUpserter } from './batch.js';
-import { toRecord } from './records.js';
+import { parseListQuery } from './list-query.js';
+import { repository } from './repository.js';
 
 export interface ResourceOptions {
   readonly maxBatchRecords: number;
 }
 
-/** The routes of one record type; registered once per entity, inside the tenancy scope. */
+/** The routes of one record type; registered once per entity, inside the authenticated tenant scope. */
 export function resourceRoutes(app: FastifyInstance, entity: Entity, options: ResourceOptions): void {
   const upsertBatch = batchUpserter(entity);
-  const sql = statements(entity, entityNamed);
+  const records = repository(entity);
+  const one = `/${entity.path}/:${entity.keyParam}`;
+  const user = (request: FastifyRequest) => request.identity?.username ?? null;
 
   app.put(`/${entity.batchPath}`, async (request, reply) => {
-    const records = request.body;
-    if (!Array.isArray(records)) throw badRequest('The request body must be a JSON array of records');
-    if (records.length > options.maxBatchRecords) {
-      throw payloadTooLarge(`A batch may hold at most ${options.maxBatchRecords} records; this one has ${records.length}`);
+    const body = request.body;
+    if (!Array.isArray(body)) throw badRequest('The request body must be a JSON array of records');
+    if (body.length > options.maxBatchRecords) {
+      throw payloadTooLarge(`A batch may hold at most ${options.maxBatchRecords} records; this one has ${body.length}`);
     }
-    const data = await upsertBatch(request.tenant, records, {
-      user: request.identity?.username ?? null,
-      activityID: request.id,
-      log: request.log,
-    });
+    const data = await upsertBatch(request.tenant, body, { user: user(request), activityID: request.id, log: request.log });
     return reply.code(207).send(success(request.id, data));
   });
 
-  app.get(`/${entity.path}/:${entity.keyParam}`, async (request) => {
-    const key = keyFromPath(request);
-    const [row] = canBeKey(entity, key) ? await request.tenant.query(sql.selectByKey, [key]) : [];
-    if (!row) throw notFound(`No ${entity.label} has ${entity.key.name} "${key}"`);
-    return success(request.id, toRecord(entity, row));
+  app.get(`/${entity.path}`, async (request, reply) => {
+    const query = parseListQuery(entity, request.query as Record<string, unknown>);
+    const { records: data, total } = await records.list(request.tenant, query);
+    reply.header(
+      'x-pagination',
+      JSON.stringify({ TotalCount: total, TotalPages: Math.ceil(total / query.pageSize), CurrentPage: query.page, PageSize: query.pageSize }),
+    );
+    return success(request.id, data);
+  });
+
+  app.post(`/${entity.path}`, async (request) => success(request.id, await records.create(request.tenant, request.body, user(request))));
+
+  app.get(one, async (request) => success(request.id, await records.get(request.tenant, keyFromPath(request))));
+
+  app.put(one, async (request) =>
+    success(request.id, await records.replace(request.tenant, keyFromPath(request), request.body, user(request))),
+  );
+
+  app.delete(one, async (request, reply) => {
+    await records.remove(request.tenant, keyFromPath(request));
+    return reply.code(204).send();
   });
 }
 
@@ -49,11 +63,4 @@ export function keyFromPath(request: FastifyRequest): string {
   } catch {
     throw badRequest('The key in the path is not valid URL encoding');
   }
-}
-
-/** A value that could never be stored is answered without a query (and never reaches the database). */
-function canBeKey(entity: Entity, key: string): boolean {
-  const length = [...key].length;
-  return length >= (entity.key.minLength ?? 1) && length <= (entity.key.maxLength ?? Infinity) &&
-    !key.includes('\u0000') && key.isWellFormed();
 }

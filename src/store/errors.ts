@@ -16,7 +16,7 @@ export function classify(error: unknown): StoreFault {
   if (typeof code !== 'string') return 'other';
   if (RETRYABLE.has(code)) return 'retry';
   if (code === '23505') return 'unique';
-  if (code === '23503') return 'reference';
+  if (code === '23503' || code === '23001') return 'reference'; // foreign_key_violation, restrict_violation
   if (NETWORK_CODES.has(code) || UNAVAILABLE_CLASSES.some((prefix) => code.startsWith(prefix))) return 'unavailable';
   return 'other';
 }

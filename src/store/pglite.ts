@@ -9,9 +9,18 @@ export async function openPglite(dataDir: string): Promise<Database> {
   const db = await PGlite.create(dataDir, { parsers: typeParsers });
   await db.exec(`SET TimeZone = 'UTC'`);
   return {
-    query: async (sql, params) => (await db.query(sql, params as unknown[] | undefined)).rows as never,
-    transaction: (work) =>
-      db.transaction((tx) => work({ query: async (sql, params) => (await tx.query(sql, params as unknown[])).rows as never })),
+    query: (sql, params) => rowsOf(db.query(sql, params as unknown[] | undefined)),
+    transaction: (work) => db.transaction((tx) => work({ query: (sql, params) => rowsOf(tx.query(sql, params as unknown[])) })),
     close: () => db.close(),
   };
+}
+
+/** PGlite attaches the query's parameters (record data) to its errors; they must not reach the logs. */
+async function rowsOf<Row>(result: Promise<{ rows: unknown[] }>): Promise<Row[]> {
+  try {
+    return (await result).rows as Row[];
+  } catch (error) {
+    if (error && typeof error === 'object') delete (error as { params?: unknown }).params;
+    throw error;
+  }
 }

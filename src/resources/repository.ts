@@ -1,0 +1,98 @@
+import { listStatements, statements } from '../derive/sql.js';
+import { recordValidator, type Row } from '../derive/validate.js';
+import { entities, entityNamed, type Entity } from '../entities/index.js';
+import { ApiError, badRequest, notFound } from '../http/errors.js';
+import type { Database } from '../store/database.js';
+import { classify, withRetry } from '../store/errors.js';
+import type { ListQuery } from './list-query.js';
+import { toRecord, type ApiRecord } from './records.js';
+import { referenceChecker } from './references.js';
+
+/** Single-record operations and lists of one record type, on a tenant database. */
+export function repository(entity: Entity) {
+  const sql = statements(entity, entityNamed);
+  const validate = recordValidator(entity);
+  const danglingReferences = referenceChecker(entity);
+  const keyName = entity.key.name;
+  const referrers = entities.filter((other) => other.references.some((field) => field.references === entity.name));
+  const missing = (key: string) => notFound(`No ${entity.label} has ${keyName} "${key}"`);
+
+  /** The body as a row, or a 400 listing every problem. */
+  function rowOf(body: unknown): Row {
+    const checked = validate(body);
+    if (checked.ok) return checked.row;
+    throw badRequest(`The ${entity.label} is invalid: ${checked.errors.map((error) => `${error.field}: ${error.message}`).join('; ')}`, checked.errors);
+  }
+
+  /** Writes one row after its references are checked (and locked), in one transaction. */
+  async function write(db: Database, row: Row, statement: string, params: unknown[]): Promise<ApiRecord | null> {
+    return withRetry(() =>
+      db.transaction(async (tx) => {
+        const dangling = (await danglingReferences(tx, [row])).get(0);
+        if (dangling) throw new ApiError(422, dangling);
+        const [stored] = await tx.query(statement, [JSON.stringify(row), ...params]);
+        return stored ? toRecord(entity, stored) : null;
+      }),
+    );
+  }
+
+  return {
+    async get(db: Database, key: string): Promise<ApiRecord> {
+      const [row] = canBeKey(entity, key) ? await db.query(sql.selectByKey, [key]) : [];
+      if (!row) throw missing(key);
+      return toRecord(entity, row);
+    },
+
+    async create(db: Database, body: unknown, user: string | null): Promise<ApiRecord> {
+      const row = rowOf(body);
+      const stored = await write(db, row, sql.insertOne, [user]);
+      if (!stored) throw new ApiError(409, `A ${entity.label} with ${keyName} "${String(row[keyName])}" already exists`);
+      return stored;
+    },
+
+    /** Full replacement: the body's key, when present, must be the path's. */
+    async replace(db: Database, key: string, body: unknown, user: string | null): Promise<ApiRecord> {
+      if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
+        const bodyKey = (body as Record<string, unknown>)[keyName];
+        if (bodyKey !== undefined && bodyKey !== null && bodyKey !== key) {
+          throw badRequest(`${keyName} in the body ("${String(bodyKey)}") differs from the path ("${key}")`, [
+            { field: keyName, message: 'must match the key in the path' },
+          ]);
+        }
+        body = { ...body, [keyName]: key };
+      }
+      const row = rowOf(body);
+      const stored = await write(db, row, sql.replaceOne, [user, key]);
+      if (!stored) throw missing(key);
+      return stored;
+    },
+
+    async remove(db: Database, key: string): Promise<void> {
+      try {
+        const deleted = canBeKey(entity, key) ? await db.query(sql.deleteOne, [key]) : [];
+        if (deleted.length === 0) throw missing(key);
+      } catch (error) {
+        if (classify(error) !== 'reference') throw error;
+        throw new ApiError(409, `The ${entity.label} "${key}" is still used by ${referrers.map((other) => `${other.label} records`).join(', ')}; nothing was deleted`);
+      }
+    },
+
+    async list(db: Database, query: ListQuery): Promise<{ records: ApiRecord[]; total: number }> {
+      const { count, page } = listStatements(entity, query.filters.map(([field]) => field), query.order);
+      const values = query.filters.map(([, value]) => value);
+      // Both in one transaction, so the total and the page describe the same snapshot (PostgreSQL: REPEATABLE READ).
+      return db.transaction(async (tx) => {
+        await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        const [{ total } = { total: 0 }] = await tx.query<{ total: number }>(count, values);
+        const rows = await tx.query(page, [...values, query.pageSize, (query.page - 1) * query.pageSize]);
+        return { records: rows.map((row) => toRecord(entity, row)), total };
+      });
+    },
+  };
+}
+
+/** A value that could never be stored is answered without a query (and never reaches the database). */
+function canBeKey(entity: Entity, key: string): boolean {
+  const length = [...key].length;
+  return length >= (entity.key.minLength ?? 1) && length <= (entity.key.maxLength ?? Infinity) && !key.includes('\u0000') && key.isWellFormed();
+}
