@@ -4,6 +4,7 @@ import { recordValidator, type Row } from '../derive/validate.js';
 import { entityNamed, type Entity } from '../entities/index.js';
 import type { Database } from '../store/database.js';
 import { classify, withRetry } from '../store/errors.js';
+import { refreshStatistics } from '../store/statistics.js';
 import { unavailable } from '../http/errors.js';
 import { referenceChecker } from './references.js';
 
@@ -73,6 +74,7 @@ export function batchUpserter(entity: Entity) {
         return { unresolved, applied, created: new Set(returned.filter((row) => row.created).map((row) => row.key)) };
       }));
 
+      refreshStatistics(db, entity.table, written.created.size, context.log);
       for (const [index, body] of written.unresolved) results[index] = outcome((records[index] as Row)[keyName] as string, 422, body);
       const seen = new Set<string>();
       for (const candidate of written.applied) {
