@@ -2,6 +2,9 @@ import type { Entity, Field } from '../entities/index.js';
 
 /** The JSON Schema subset the record schemas use (valid JSON Schema 2020-12 and OpenAPI 3.1). */
 export interface JsonSchema {
+  $ref?: string;
+  oneOf?: JsonSchema[];
+  examples?: unknown[];
   type?: string | string[];
   format?: string;
   minLength?: number;

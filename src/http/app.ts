@@ -19,6 +19,7 @@ import { resourceRoutes } from '../resources/routes.js';
 import { classify } from '../store/errors.js';
 import type { Store } from '../store/store.js';
 import { jsonBodies } from './body.js';
+import { docsUi, openApiRoutes } from './docs.js';
 import './context.js';
 import { failure, success } from './envelope.js';
 import { ApiError } from './errors.js';
@@ -88,8 +89,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const auth = await authServices(options.store, options.config, app.log);
   app.addHook('onClose', async () => auth.limiter?.close());
 
+  await docsUi(app);
   const api = async (scope: FastifyInstance) => {
     scope.get('/healthz', async (request) => success(request.id, { status: 'ok' }));
+    openApiRoutes(scope);
     loginRoute(scope, auth);
     await scope.register(async (resources) => {
       // onRequest, before the body is read: nobody without credentials gets 64 MiB parsed.

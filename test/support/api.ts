@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config.js';
 import { buildApp, type AppConfig } from '../../src/http/app.js';
 import type { Store } from '../../src/store/store.js';
 import { openStore, type BackendUnderTest, type StoreSetup } from './backends.js';
+import { checkResponse } from './openapi-check.js';
 
 export const TENANT = 'test';
 
@@ -112,6 +113,7 @@ export function apiOf(app: FastifyInstance, store: Store, auth: { apiKey: string
       headers,
       ...(options.raw !== undefined ? { payload: options.raw } : options.body !== undefined ? { payload: JSON.stringify(options.body) } : {}),
     });
+    checkResponse(method, url, response.statusCode, response.headers, response.body);
     let json: unknown;
     try {
       json = response.body ? JSON.parse(response.body) : undefined;

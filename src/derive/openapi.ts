@@ -1,0 +1,345 @@
+import { STATUS_CODES } from 'node:http';
+import type { Entity, Field } from '../entities/index.js';
+import { entities } from '../entities/index.js';
+import { fieldSchema, type JsonSchema } from './json-schema.js';
+
+/**
+ * The OpenAPI 3.1 document of this server, computed from the record descriptions and the list of
+ * routes below: the same field schemas the request validator compiles, never a hand-written copy.
+ * Names follow the vendor's (`GroupsVBAResponse`, `MultiCodeResponseListVBAResponse`,
+ * `VBAProblemDetails`, …) so generated clients read the same.
+ */
+export function openApiDocument(version: string): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {
+    '/user-authentication': { post: loginOperation() },
+    '/healthz': {
+      get: {
+        operationId: 'GetHealth',
+        tags: ['Health'],
+        summary: 'Is the process alive?',
+        security: [],
+        responses: { 200: response(200, 'HealthStatusVBAResponse') },
+      },
+    },
+  };
+  for (const entity of entities) Object.assign(paths, entityPaths(entity));
+
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'VBAPI: Benefits, Benefit Categories and Groups',
+      version,
+      description:
+        'A self-hostable server for the VBASoftware VBAPI contract. Every call but login and health needs `x-api-key` ' +
+        'and `Authorization: Bearer <idToken>` (from `POST /user-authentication`), a `User-Agent`, and `vbasoftware-database`. ' +
+        'Every response is the envelope `{data, error, debug: {activityID}}`.',
+    },
+    servers: [
+      { url: '/', description: 'This server' },
+      { url: '/vbasoftware', description: "This server, under the vendor's base path" },
+    ],
+    security: [{ apiKeyAuth: [], bearerAuth: [] }],
+    tags: [
+      ...entities.map((entity) => ({ name: plural(entity), description: `${capitalise(entity.label)} records (\`${entity.schemaName}\`)` })),
+      { name: 'Authentication', description: 'Log in for a bearer token' },
+      { name: 'Health', description: 'Liveness' },
+    ],
+    paths,
+    components: {
+      securitySchemes: {
+        apiKeyAuth: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+        bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        basicAuth: { type: 'http', scheme: 'basic' },
+      },
+      parameters: {
+        database: { name: 'vbasoftware-database', in: 'header', required: true, description: 'Target database', schema: { type: 'string' } },
+        clientId: { name: 'vbasoftware-client-id', in: 'header', required: true, schema: { type: 'string' } },
+        clientCode: { name: 'vbasoftware-client-code', in: 'header', required: true, schema: { type: 'string' } },
+        page: { name: 'page', in: 'query', description: 'Page number, from 1', schema: { type: 'integer', format: 'int32', minimum: 1, default: 1 } },
+        pageSize: { name: 'pageSize', in: 'query', description: 'Records per page', schema: { type: 'integer', format: 'int32', minimum: 1, maximum: 1000, default: 100 } },
+        sortBy: {
+          name: 'sortBy',
+          in: 'query',
+          description: 'Comma-separated field names (case-insensitive), each optionally `:asc` or `:desc`; the key is always the final tie-breaker.',
+          schema: { type: 'string' },
+          example: 'name:desc,group_ID',
+        },
+      },
+      headers: {
+        'x-pagination': {
+          description: 'Paging totals as compact JSON, e.g. `{"TotalCount":250,"TotalPages":3,"CurrentPage":1,"PageSize":100}`',
+          schema: { type: 'string' },
+        },
+        'x-activity-id': { description: 'The activityID of the response', schema: { type: 'string', format: 'uuid' } },
+        'Retry-After': { description: 'Seconds until the rate limit lets a request through', schema: { type: 'integer' } },
+      },
+      schemas: schemas(),
+    },
+  };
+}
+
+const capitalise = (text: string) => text.replace(/(^|\s)\S/g, (letter) => letter.toUpperCase());
+/** `benefit category` → `BenefitCategory`; `benefit-categories` → `BenefitCategories`. */
+const singular = (entity: Entity) => capitalise(entity.label).replace(/\s/g, '');
+const plural = (entity: Entity) => capitalise(entity.path.replace(/-/g, ' ')).replace(/\s/g, '');
+
+const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+const parameter = (name: string) => ({ $ref: `#/components/parameters/${name}` });
+const nullable = (schema: JsonSchema): JsonSchema => ({ oneOf: [schema, { type: 'null' }] });
+
+/** Why each status can happen; the body is always the route's envelope, with `error` set for failures. */
+const WHY: Record<number, string> = {
+  200: 'Success',
+  204: 'Deleted; no body',
+  207: 'One entry per record, in input order: 201 Created, 200 Updated, 400 invalid, 422 missing reference, 500 not applied',
+  400: 'Malformed request or invalid record (`error.errors` names each field)',
+  401: 'Missing or invalid API key or bearer token',
+  403: 'Database not allowed for this token, or no User-Agent',
+  404: 'No record has this key',
+  409: 'Conflict',
+  413: 'Body or batch too large',
+  415: 'Unsupported Content-Type',
+  422: 'The record refers to a record that does not exist',
+  429: 'Rate limit exceeded; see Retry-After',
+  500: 'Unexpected fault (details are logged under the activityID)',
+  503: 'The database is unavailable or the server is shutting down',
+};
+
+function response(status: number, envelope: string | null, headers: Record<string, object> = {}) {
+  return {
+    description: `${STATUS_CODES[status]}: ${WHY[status]}`,
+    headers: { 'x-activity-id': { $ref: '#/components/headers/x-activity-id' }, ...headers },
+    ...(envelope ? { content: { 'application/json': { schema: ref(envelope) } } } : {}),
+  };
+}
+
+/** The statuses every authenticated route can answer, plus the route's own. */
+function responses(envelope: string, own: Record<number, ReturnType<typeof response>>, extra: number[]) {
+  const all: Record<string, unknown> = { ...own };
+  for (const status of [400, 401, 403, ...extra, 429, 500, 503]) {
+    all[status] = status === 429 ? response(429, envelope, { 'Retry-After': { $ref: '#/components/headers/Retry-After' } }) : response(status, envelope);
+  }
+  return all;
+}
+
+const JSON_BODY_TYPES = ['application/json', 'text/json', 'application/*+json'];
+const body = (schema: object, description: string) => ({
+  required: true,
+  description,
+  content: Object.fromEntries(JSON_BODY_TYPES.map((type) => [type, { schema }])),
+});
+
+function entityPaths(entity: Entity): Record<string, Record<string, unknown>> {
+  const one = singular(entity);
+  const many = plural(entity);
+  const single = `${entity.schemaName}VBAResponse`;
+  const tags = [many];
+  const keyParameter = {
+    name: entity.keyParam,
+    in: 'path',
+    required: true,
+    description: `${entity.key.name}, URL-encoded (\`+\` and \`%20\` are both a space)`,
+    schema: { type: 'string', minLength: entity.key.minLength, maxLength: entity.key.maxLength },
+  };
+  const referenced = entities.some((other) => other.references.some((field) => field.references === entity.name));
+  const filters = Object.entries(entity.filters ?? {}).map(([name, field]) => ({
+    name,
+    in: 'query',
+    description: `Only records whose ${field} is exactly this`,
+    schema: { type: 'string' },
+  }));
+  const writes = entity.references.length ? [413, 415, 422] : [413, 415];
+
+  return {
+    [`/${entity.path}`]: {
+      parameters: [parameter('database')],
+      get: {
+        operationId: `List${many}`,
+        tags,
+        summary: `List ${entity.label} records, a page at a time`,
+        parameters: [parameter('page'), parameter('pageSize'), parameter('sortBy'), ...filters],
+        responses: responses(`${entity.schemaName}ListVBAResponse`, {
+          200: response(200, `${entity.schemaName}ListVBAResponse`, { 'x-pagination': { $ref: '#/components/headers/x-pagination' } }),
+        }, []),
+      },
+      post: {
+        operationId: `Create${one}`,
+        tags,
+        summary: `Create a ${entity.label}`,
+        requestBody: body(ref(entity.schemaName), `The new ${entity.label}; audit fields are set by the server`),
+        responses: responses(single, { 200: response(200, single) }, [409, ...writes]),
+      },
+    },
+    [`/${entity.path}/{${entity.keyParam}}`]: {
+      parameters: [parameter('database'), keyParameter],
+      get: {
+        operationId: `Get${one}`,
+        tags,
+        summary: `Get a ${entity.label}`,
+        responses: responses(single, { 200: response(200, single) }, [404]),
+      },
+      put: {
+        operationId: `Update${one}`,
+        tags,
+        summary: `Replace a ${entity.label} (omitted nullable fields become null)`,
+        requestBody: body(ref(entity.schemaName), `The whole ${entity.label}; its key, when present, must be the path's`),
+        responses: responses(single, { 200: response(200, single) }, [404, ...writes]),
+      },
+      delete: {
+        operationId: `Delete${one}`,
+        tags,
+        summary: `Delete a ${entity.label}`,
+        responses: responses(single, { 204: response(204, null) }, referenced ? [404, 409] : [404]),
+      },
+    },
+    [`/${entity.batchPath}`]: {
+      parameters: [parameter('database')],
+      put: {
+        operationId: `CreateOrUpdateBatch${many}`,
+        tags,
+        summary: `Create or update many ${entity.label} records at once`,
+        description:
+          'Each record is created or updated; the 207 answer says per record what happened, in input order. ' +
+          'A key sent several times is applied as if sent one after another. All 200/201 records are committed in one transaction.',
+        requestBody: body({ type: 'array', items: ref(entity.schemaName) }, `${capitalise(entity.label)} records`),
+        responses: responses('MultiCodeResponseListVBAResponse', { 207: response(207, 'MultiCodeResponseListVBAResponse') }, [413, 415]),
+      },
+    },
+  };
+}
+
+function loginOperation() {
+  return {
+    operationId: 'UserAuthentication',
+    tags: ['Authentication'],
+    summary: 'Log in: Basic credentials and an API key for a bearer token',
+    description: 'Use `authenticationResult.idToken` as `Authorization: Bearer <idToken>` on every other call, with the same API key and database.',
+    security: [{ apiKeyAuth: [], basicAuth: [] }],
+    parameters: [parameter('clientId'), parameter('clientCode'), parameter('database')],
+    responses: responses('UserAuthenticationResponseVBAResponse', { 200: response(200, 'UserAuthenticationResponseVBAResponse') }, []),
+  };
+}
+
+function envelope(data: JsonSchema): JsonSchema {
+  return {
+    type: 'object',
+    properties: { data, error: nullable(ref('VBAProblemDetails')), debug: ref('Debug') },
+    required: ['data', 'error', 'debug'],
+    additionalProperties: false,
+  };
+}
+
+const AUDIT_DESCRIPTION: Record<string, string> = {
+  entryDate: 'Set by the server when the record is created; values sent are ignored.',
+  entryUser: 'The user who created the record, set by the server; values sent are ignored.',
+  updateDate: 'Set by the server on every write; values sent are ignored.',
+  updateUser: 'The user who last wrote the record, set by the server; values sent are ignored.',
+};
+
+/** The record as the vendor models it: its required fields are what a client must send. */
+export function recordComponent(entity: Entity): JsonSchema {
+  return {
+    type: 'object',
+    description: `${capitalise(entity.label)}; key \`${entity.key.name}\`. Every response carries every field.`,
+    properties: Object.fromEntries(
+      entity.fields.map((field) => [field.name, { ...fieldSchema(field), ...(field.audit ? { description: AUDIT_DESCRIPTION[field.audit] } : {}) }]),
+    ),
+    required: entity.fields.filter((field) => field.required).map((field) => field.name),
+    additionalProperties: false,
+    examples: [example(entity)],
+  };
+}
+
+function example(entity: Entity): Record<string, unknown> {
+  const value = (field: Field): unknown => {
+    if (field.isKey) return 'EXAMPLE'.slice(0, field.maxLength);
+    if (field.references) return null;
+    switch (field.type) {
+      case 'boolean':
+        return false;
+      case 'int32':
+        return field.nullable ? null : 0;
+      case 'double':
+        return null;
+      case 'date-time':
+        return field.nullable ? null : '2024-01-02T03:04:05.000Z';
+      case 'string':
+        return field.required ? 'N'.repeat(field.minLength ?? 1) : null;
+    }
+  };
+  return Object.fromEntries(entity.fields.map((field) => [field.name, value(field)]));
+}
+
+function schemas(): Record<string, unknown> {
+  const all: Record<string, unknown> = {};
+  for (const entity of entities) {
+    all[entity.schemaName] = recordComponent(entity);
+    all[`${entity.schemaName}VBAResponse`] = envelope(nullable(ref(entity.schemaName)));
+    all[`${entity.schemaName}ListVBAResponse`] = envelope(nullable({ type: 'array', items: ref(entity.schemaName) }));
+  }
+  Object.assign(all, {
+    Debug: { type: 'object', properties: { activityID: { type: 'string', format: 'uuid' } }, required: ['activityID'], additionalProperties: false },
+    FieldError: {
+      type: 'object',
+      properties: { field: { type: 'string' }, message: { type: 'string' } },
+      required: ['field', 'message'],
+      additionalProperties: false,
+    },
+    VBAProblemDetails: {
+      type: 'object',
+      description: 'RFC 9457 problem details; `errors` names each invalid field.',
+      properties: {
+        type: { type: ['string', 'null'] },
+        title: { type: ['string', 'null'] },
+        status: { type: 'integer', format: 'int32' },
+        detail: { type: ['string', 'null'] },
+        instance: { type: ['string', 'null'] },
+        errors: { type: 'array', items: ref('FieldError') },
+      },
+      required: ['type', 'title', 'status', 'detail', 'instance'],
+      additionalProperties: false,
+    },
+    KeyValuePair: {
+      type: 'object',
+      properties: { key: { type: ['string', 'null'] }, value: { description: 'The key value, as a string; null when the record had no usable key' } },
+      required: ['key', 'value'],
+      additionalProperties: false,
+    },
+    MultiCodeResponse: {
+      type: 'object',
+      properties: {
+        id: { type: 'array', items: ref('KeyValuePair'), description: 'The key of the record this entry is about' },
+        status: { type: 'integer', format: 'int32', description: 'HTTP status of the operation: 201, 200, 400, 422 or 500' },
+        body: { type: 'string', description: 'Created, Updated, or what was wrong' },
+      },
+      required: ['id', 'status', 'body'],
+      additionalProperties: false,
+    },
+    MultiCodeResponseListVBAResponse: envelope(nullable({ type: 'array', items: ref('MultiCodeResponse') })),
+    AuthenticationResult: {
+      type: 'object',
+      properties: {
+        accessToken: { type: 'string' },
+        idToken: { type: 'string', description: 'The bearer token for every other call' },
+        refreshToken: { type: 'string' },
+        expiresIn: { type: 'integer', format: 'int32', description: 'Seconds the tokens stay valid' },
+      },
+      required: ['accessToken', 'idToken', 'refreshToken', 'expiresIn'],
+      additionalProperties: false,
+    },
+    UserAuthenticationResponse: {
+      type: 'object',
+      properties: {
+        challengeName: { type: ['string', 'null'] },
+        session: { type: ['string', 'null'] },
+        authenticationResult: nullable(ref('AuthenticationResult')),
+      },
+      required: ['challengeName', 'session', 'authenticationResult'],
+      additionalProperties: false,
+    },
+    UserAuthenticationResponseVBAResponse: envelope(nullable(ref('UserAuthenticationResponse'))),
+    HealthStatus: { type: 'object', properties: { status: { type: 'string' } }, required: ['status'], additionalProperties: false },
+    HealthStatusVBAResponse: envelope(nullable(ref('HealthStatus'))),
+  });
+  return all;
+}

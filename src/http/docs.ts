@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import { stringify } from 'yaml';
+import { openApiDocument } from '../derive/openapi.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** The OpenAPI document, built once per process from the record descriptions. */
+export const document = openApiDocument(version);
+const yaml = stringify(document);
+
+/** `GET /openapi.json` and `/openapi.yaml` (also under /vbasoftware). */
+export function openApiRoutes(app: FastifyInstance): void {
+  app.get('/openapi.json', async (_request, reply) => reply.type('application/json; charset=utf-8').send(document));
+  app.get('/openapi.yaml', async (_request, reply) => reply.type('application/yaml; charset=utf-8').send(yaml));
+}
+
+/** `GET /docs`: Swagger UI, its assets served from the package itself (no CDN), with a working "Try it out". */
+export async function docsUi(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, { mode: 'static', specification: { document: document as never } });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { docExpansion: 'list', deepLinking: true, persistAuthorization: true, tryItOutEnabled: true },
+    staticCSP: true,
+  });
+}
