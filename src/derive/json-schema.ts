@@ -36,7 +36,6 @@ export function fieldSchema(field: Field): JsonSchema {
     ...rest,
     ...(field.minLength !== undefined ? { minLength: field.minLength } : {}),
     ...(field.maxLength !== undefined ? { maxLength: field.maxLength } : {}),
-    ...(field.defaultValue !== undefined ? { default: field.defaultValue } : {}),
   };
 }
 

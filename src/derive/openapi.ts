@@ -236,13 +236,19 @@ const AUDIT_DESCRIPTION: Record<string, string> = {
   updateUser: 'The user who last wrote the record, set by the server; values sent are ignored.',
 };
 
+// Not `default`: generators such as openapi-typescript then make the field required in requests.
+const describe = (field: Field) =>
+  field.audit ? { description: AUDIT_DESCRIPTION[field.audit] }
+  : field.defaultValue !== undefined ? { description: `Stored as ${field.defaultValue} when omitted or null.` }
+  : {};
+
 /** The record as the vendor models it: its required fields are what a client must send. */
 export function recordComponent(entity: Entity): JsonSchema {
   return {
     type: 'object',
     description: `${capitalise(entity.label)}; key \`${entity.key.name}\`. Every response carries every field.`,
     properties: Object.fromEntries(
-      entity.fields.map((field) => [field.name, { ...fieldSchema(field), ...(field.audit ? { description: AUDIT_DESCRIPTION[field.audit] } : {}) }]),
+      entity.fields.map((field) => [field.name, { ...fieldSchema(field), ...describe(field) }]),
     ),
     required: entity.fields.filter((field) => field.required).map((field) => field.name),
     additionalProperties: false,
