@@ -266,6 +266,24 @@ for (const backend of backends) {
       });
     });
 
+    test('large batches (written by COPY) keep every character: tabs, newlines, backslashes, \\N, non-ASCII', async () => {
+      const tricky = ['tab\there', 'line\nbreak', 'cr\rhere', 'back\\slash', '\\N', '\\.', 'end\\', '中文 😀', ' lead', ''];
+      const records = Array.from({ length: 120 }, (_, index) =>
+        group(`ESC-${index}`, { name: tricky[index % tricky.length], notes: `${tricky.join('|')}#${index}`, caseRate: index / 7, adult_Age: 100 - index, use_Employer_State: index % 2 === 0 ? null : true }),
+      );
+      const answer = await api.put('/groups-batch', records);
+      assert.ok(answer.json.data.every((entry: { status: number }) => entry.status === 201));
+      for (const index of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 119]) {
+        const stored = (await api.get(`/groups/ESC-${index}`)).json.data;
+        assert.equal(stored.name, tricky[index % tricky.length], `name of ESC-${index}`);
+        assert.equal(stored.notes, records[index]!.notes);
+        assert.equal(stored.caseRate, index / 7);
+        assert.equal(stored.adult_Age, 100 - index);
+        assert.equal(stored.use_Employer_State, index % 2 !== 0);
+        assert.equal(stored.entry_User, 'tester');
+      }
+    });
+
     test('a 5,000-group batch: all created, then all updated, every record stored', async () => {
       const records = Array.from({ length: 5000 }, (_, index) => group(`BULK-${String(index).padStart(5, '0')}`, { adult_Age: index }));
       const created = await api.put('/groups-batch', records);

@@ -49,6 +49,10 @@ export function createTable(entity: Entity, entityByName: (name: string) => Enti
 export interface Statements {
   /** $1 = JSON array of rows, $2 = acting user. Returns `key` and `created` per distinct key. */
   readonly upsert: string;
+  /** The per-connection staging table COPY fills for a batch (emptied at commit). */
+  readonly staging: { readonly create: string; readonly table: string; readonly columns: string };
+  /** $1 = acting user: the staging table's rows, upserted. Returns `key` and `created` per distinct key. */
+  readonly upsertFromStaging: string;
   /** $1 = key. */
   readonly selectByKey: string;
   /** $1 = JSON row, $2 = acting user. Returns the stored record, or nothing when the key exists. */
@@ -66,7 +70,7 @@ export function statements(entity: Entity, entityByName: (name: string) => Entit
   const key = ident(entity.key.name);
   const clientColumns = entity.clientFields.map((field) => ident(field.name));
   const auditColumns = entity.fields.filter((field) => field.audit);
-  const auditValue = (field: Field) => (field.audit === 'entryDate' || field.audit === 'updateDate' ? 'now()' : '$2::text');
+  const auditValue = (field: Field, user = '$2') => (field.audit === 'entryDate' || field.audit === 'updateDate' ? 'now()' : `${user}::text`);
   const updated = [
     ...entity.clientFields.filter((field) => !field.isKey),
     ...auditColumns.filter((field) => field.audit === 'updateDate' || field.audit === 'updateUser'),
@@ -76,14 +80,22 @@ export function statements(entity: Entity, entityByName: (name: string) => Entit
   // Rows are fed in key order so concurrent batches take their row locks in the same order.
   const allColumns = entity.fields.map((field) => ident(field.name)).join(', ');
   const insertColumns = [...clientColumns, ...auditColumns.map((field) => ident(field.name))].join(', ');
-  const insertValues = [...clientColumns, ...auditColumns.map(auditValue)].join(', ');
-  const upsert = [
+  const insertValues = [...clientColumns, ...auditColumns.map((field) => auditValue(field))].join(', ');
+  const upsertFrom = (source: string, user: string) => [
     `INSERT INTO ${table} (${insertColumns})`,
-    `SELECT ${insertValues}`,
-    `FROM json_populate_recordset(NULL::${table}, $1::json) ORDER BY ${key}`,
+    `SELECT ${[...clientColumns, ...auditColumns.map((field) => auditValue(field, user))].join(', ')}`,
+    `FROM ${source} ORDER BY ${key}`,
     `ON CONFLICT (${key}) DO UPDATE SET ${updated.join(', ')}`,
     `RETURNING ${key} AS key, (xmax = 0) AS created`,
   ].join('\n');
+  const upsert = upsertFrom(`json_populate_recordset(NULL::${table}, $1::json)`, '$2');
+  const stagingTable = ident(`${entity.table}_staging`);
+  const staging = {
+    // Columns and types of the table's client fields, none of its constraints; kept for the session.
+    create: `CREATE TEMP TABLE IF NOT EXISTS ${stagingTable} ON COMMIT DELETE ROWS AS SELECT ${clientColumns.join(', ')} FROM ${table} WITH NO DATA`,
+    table: stagingTable,
+    columns: clientColumns.join(', '),
+  };
 
   const existingReferences = new Map(
     entity.references.map((field) => {
@@ -107,6 +119,8 @@ export function statements(entity: Entity, entityByName: (name: string) => Entit
 
   return {
     upsert,
+    staging,
+    upsertFromStaging: upsertFrom(stagingTable, '$1'),
     selectByKey: `SELECT ${allColumns} FROM ${table} WHERE ${key} = $1`,
     insertOne:
       `INSERT INTO ${table} (${insertColumns}) SELECT ${insertValues} FROM json_populate_record(NULL::${table}, $1::json) ` +

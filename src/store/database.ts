@@ -6,6 +6,8 @@ import { parseDateTime } from '../derive/dates.js';
  */
 export interface Queryable {
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** COPY `text` (COPY's text format) into `table (columns)`: identifiers already quoted. */
+  copyFrom(table: string, columns: string, text: string): Promise<void>;
 }
 
 export interface Database extends Queryable {

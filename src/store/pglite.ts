@@ -8,9 +8,15 @@ import { typeParsers, type Database } from './database.js';
 export async function openPglite(dataDir: string): Promise<Database> {
   const db = await PGlite.create(dataDir, { parsers: typeParsers });
   await db.exec(`SET TimeZone = 'UTC'`);
+  // PGlite reads COPY data from a blob it mounts as /dev/blob.
+  const copy = (target: Pick<PGlite, 'query'>) => async (table: string, columns: string, text: string) => {
+    await rowsOf(target.query(`COPY ${table} (${columns}) FROM '/dev/blob'`, [], { blob: new Blob([text]) }));
+  };
   return {
     query: (sql, params) => rowsOf(db.query(sql, params as unknown[] | undefined)),
-    transaction: (work) => db.transaction((tx) => work({ query: (sql, params) => rowsOf(tx.query(sql, params as unknown[])) })),
+    copyFrom: copy(db),
+    transaction: (work) =>
+      db.transaction((tx) => work({ query: (sql, params) => rowsOf(tx.query(sql, params as unknown[])), copyFrom: copy(tx) })),
     close: () => db.close(),
   };
 }

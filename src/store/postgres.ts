@@ -1,4 +1,7 @@
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from 'pino';
 import { typeParsers, type Database, type Queryable } from './database.js';
 
@@ -13,14 +16,26 @@ export function openPostgres(connectionString: string, logger: Logger, max = 10)
   pool.on('error', (error) => logger.warn({ err: error }, 'idle PostgreSQL connection failed'));
   const query: Queryable['query'] = async (sql, params) =>
     (await pool.query(sql, params as unknown[] | undefined)).rows;
+  const copyInto = async (client: pg.PoolClient | pg.Pool, table: string, columns: string, text: string) => {
+    const connection = 'release' in client ? client : await client.connect();
+    try {
+      await pipeline(Readable.from([text]), connection.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`)));
+    } finally {
+      if (connection !== client) (connection as pg.PoolClient).release();
+    }
+  };
   return {
     query,
+    copyFrom: (table, columns, text) => copyInto(pool, table, columns, text),
     async transaction(work) {
       const client = await pool.connect();
       let failure: Error | undefined;
       try {
         await client.query('BEGIN');
-        const result = await work({ query: async (sql, params) => (await client.query(sql, params as unknown[])).rows });
+        const result = await work({
+          query: async (sql, params) => (await client.query(sql, params as unknown[])).rows,
+          copyFrom: (table, columns, text) => copyInto(client, table, columns, text),
+        });
         await client.query('COMMIT');
         return result;
       } catch (error) {

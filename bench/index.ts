@@ -1,0 +1,271 @@
+/**
+ * `npm run bench`: the server against its store's own limit, on PostgreSQL and on PGlite.
+ * A script, not a test: it prints Markdown tables (paste them into BENCHMARKS.md) and asserts nothing.
+ * Each figure is the median of BENCH_RUNS runs (default 3). The server runs as its own process
+ * (`vbapi serve`), loaded over loopback; the direct baselines run in this process through the same
+ * driver on the same database, after the server has stopped.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { copyText } from '../src/derive/copy.js';
+import { statements } from '../src/derive/sql.js';
+import { recordValidator, type Row } from '../src/derive/validate.js';
+import { benefit as benefitEntity, entityNamed, group as groupEntity, type Entity } from '../src/entities/index.js';
+import { Store } from '../src/store/store.js';
+import { backends, type StoreSetup } from '../test/support/backends.js';
+import { benefit, group } from '../test/support/records.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const SIZES = [1_000, 10_000];
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const rate = (records: number, ms: number) => Math.round((records / ms) * 1000);
+const fmt = (value: number) => value.toLocaleString('en-US');
+
+type Kind = 'groups' | 'benefits';
+const ENTITY: Record<Kind, Entity> = { groups: groupEntity, benefits: benefitEntity };
+/** Realistic records, some optional fields set. Keys fit benefit_Code's 10 characters: prefix ≤ 6. */
+function records(kind: Kind, count: number, prefix: string): Record<string, unknown>[] {
+  if (prefix.length > 6) throw new Error(`key prefix ${prefix} too long`);
+  const key = (index: number) => `${prefix}${index.toString(36).padStart(4, '0')}`;
+  return Array.from({ length: count }, (_, index) =>
+    kind === 'groups'
+      ? group(key(index), { name: `Group ${index}`, city: 'Springfield', state: 'IL', adult_Age: 26, caseRate: 1.5, disenroll_Date: '2025-12-31', phone: '555-0100', zip_Code: '62701' })
+      : benefit(key(index), { benefit_Category: 'BENCH', benefit_Description: `Benefit ${index}`, hipaA_Code: 'H1' }),
+  );
+}
+
+interface Server {
+  child: ChildProcess;
+  base: string;
+  headers: Record<string, string>;
+}
+
+async function startServer(setup: StoreSetup): Promise<Server> {
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const env = { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', VBAPI_RATE_LIMIT: 'off' } as Record<string, string>;
+  if (setup.config.databaseUrl) env.DATABASE_URL = setup.config.databaseUrl;
+  else env.VBAPI_DATA_DIR = setup.config.dataDir;
+  const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}src/cli/main.ts`, 'serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  const base = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; !/API key: +\S+/.test(stdout); attempt++) {
+    if (attempt > 600) throw new Error(`server did not start: ${stdout}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const key = /API key: +(\S+)/.exec(stdout)![1]!;
+  const password = /password: +(\S+)/.exec(stdout)![1]!;
+  const login = await fetch(`${base}/user-authentication`, {
+    method: 'POST',
+    headers: {
+      'x-api-key': key,
+      authorization: `Basic ${Buffer.from(`demo:${password}`).toString('base64')}`,
+      'vbasoftware-client-id': 'demo',
+      'vbasoftware-client-code': 'demo',
+      'vbasoftware-database': 'demo',
+      'user-agent': 'bench',
+    },
+  });
+  const token = ((await login.json()) as { data: { authenticationResult: { idToken: string } } }).data.authenticationResult.idToken;
+  return { child, base, headers: { 'x-api-key': key, authorization: `Bearer ${token}`, 'vbasoftware-database': 'demo', 'user-agent': 'bench' } };
+}
+
+async function put(server: Server, path: string, body: string, allowFailures = false): Promise<{ ms: number; statuses: number[] }> {
+  const started = performance.now();
+  const response = await fetch(`${server.base}${path}`, { method: 'PUT', headers: { ...server.headers, 'content-type': 'application/json' }, body });
+  const json = (await response.json()) as { data: { status: number }[] };
+  const ms = performance.now() - started;
+  if (response.status !== 207) throw new Error(`${path}: ${response.status} ${JSON.stringify(json).slice(0, 300)}`);
+  const statuses = json.data.map((entry) => entry.status);
+  if (!allowFailures && statuses.some((status) => status !== 200 && status !== 201)) {
+    throw new Error(`${path}: a record failed: ${JSON.stringify(json.data.find((entry) => entry.status >= 300))}`);
+  }
+  return { ms, statuses };
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.once('close', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/** Peak RSS (kB) of a process since the last reset; writing 5 to clear_refs resets it (Linux). */
+const peakRss = (pid: number) => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+const resetPeak = (pid: number) => writeFileSync(`/proc/${pid}/clear_refs`, '5');
+
+/** autocannon from a second process: requests/s and latency percentiles. */
+function autocannon(url: string, headers: Record<string, string>): Promise<{ rps: number; p50: number; p99: number }> {
+  const args = ['-c', '10', '-d', '5', '-j', ...Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}=${value}`]), url];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [`${ROOT}node_modules/autocannon/autocannon.js`, ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.on('close', () => {
+      try {
+        const result = JSON.parse(out) as { requests: { average: number }; latency: { p50: number; p99: number }; non2xx: number };
+        if (result.non2xx) reject(new Error(`${url}: ${result.non2xx} non-2xx answers`));
+        resolve({ rps: Math.round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99 });
+      } catch (error) {
+        reject(error);
+      }
+    });
+  });
+}
+
+/** The same rows upserted straight through the driver: the JSON statement, and COPY + INSERT … SELECT. */
+async function baselines(setup: StoreSetup, kind: Kind, size: number, prefix: string): Promise<{ json: number[]; copy: number[] }> {
+  const entity = ENTITY[kind];
+  const sql = statements(entity, entityNamed);
+  const validate = recordValidator(entity);
+  const store = await Store.open(setup.config, pino({ level: 'silent' }));
+  const db = (await store.tenant('demo'))!;
+  const json: number[] = [];
+  const copy: number[] = [];
+  try {
+    for (let run = 0; run < RUNS; run++) {
+      const rows = records(kind, size, `${prefix}${run}`).map((record) => (validate(record) as { row: Row }).row);
+      for (let pass = 0; pass < 2; pass++) { // new rows, then the same rows again (existing)
+        let started = performance.now();
+        await db.transaction((tx) => tx.query(sql.upsert, [JSON.stringify(rows), 'bench']));
+        json.push(performance.now() - started);
+        started = performance.now();
+        await db.transaction(async (tx) => {
+          await tx.query(sql.staging.create);
+          await tx.copyFrom(sql.staging.table, sql.staging.columns, copyText(rows, entity.clientFields));
+          await tx.query(sql.upsertFromStaging, ['bench']);
+        });
+        copy.push(performance.now() - started);
+      }
+    }
+  } finally {
+    await store.close();
+  }
+  return { json, copy };
+}
+
+const lines: string[] = [];
+const say = (line = '') => {
+  lines.push(line);
+  console.log(line);
+};
+
+say(`# Benchmarks — ${new Date().toISOString().slice(0, 10)}`);
+say();
+say(`Machine: ${cpus().length} × ${cpus()[0]?.model}, ${Math.round(totalmem() / 2 ** 30)} GiB; Node ${process.version}; ` +
+  `PGlite ${JSON.parse(readFileSync(`${ROOT}node_modules/@electric-sql/pglite/package.json`, 'utf8')).version}; median of ${RUNS} runs.`);
+
+const throughput: Record<string, Record<string, number>> = {};
+for (const backend of backends) {
+  if (backend.skip) {
+    say(`\n${backend.name}: skipped (${backend.skip})`);
+    continue;
+  }
+  const setup = await backend.prepare();
+  if (backend.name === 'postgres') {
+    const [{ version }] = (await (await import('../test/support/backends.js')).adminQuery<{ version: string }>('SHOW server_version')) as [{ version: string }];
+    say(`PostgreSQL ${version ?? ''}`.trim());
+  }
+  const server = await startServer(setup);
+  await put(server, '/benefit-categories-batch', JSON.stringify([{ benefit_Category: 'BENCH' }]));
+  const api: Record<string, number> = {};
+
+  // 1. Batch throughput through the HTTP API.
+  for (const kind of ['groups', 'benefits'] as Kind[]) {
+    for (const size of SIZES) {
+      const fresh: number[] = [];
+      const existing: number[] = [];
+      for (let run = 0; run < RUNS; run++) {
+        const body = JSON.stringify(records(kind, size, `A${size / 1000}${run}`));
+        fresh.push((await put(server, `/${kind}-batch`, body)).ms);
+        existing.push((await put(server, `/${kind}-batch`, body)).ms);
+      }
+      api[`${kind} ${size} new`] = rate(size, median(fresh));
+      api[`${kind} ${size} existing`] = rate(size, median(existing));
+    }
+  }
+
+  // 3. One record failing in SQL (unknown category) in 1,000, against the clean batch.
+  const clean: number[] = [];
+  const failing: number[] = [];
+  let reported = '';
+  for (let run = 0; run < RUNS + 2; run++) {
+    clean.push((await put(server, '/benefits-batch', JSON.stringify(records('benefits', 1000, `C${run}`)))).ms);
+    const body = records('benefits', 1000, `F${run}`);
+    body[500] = { ...body[500], benefit_Category: 'MISSING' };
+    const answer = await put(server, '/benefits-batch', JSON.stringify(body), true);
+    failing.push(answer.ms);
+    const rejected = answer.statuses.flatMap((status, index) => (status === 422 ? [index] : []));
+    reported = rejected.length === 1 && rejected[0] === 500 ? 'exactly record 500 reported 422' : `reported 422 at ${rejected.join(', ')}`;
+  }
+
+  // 4. Single-record GET under load, beside a bare Fastify route returning the same JSON.
+  await put(server, '/groups-batch', JSON.stringify(records('groups', 1, 'GET')));
+  const recordBody = await (await fetch(`${server.base}/groups/GET0000`, { headers: server.headers })).text();
+  const bare = spawn(process.execPath, ['--import', 'tsx', `${ROOT}bench/bare-server.ts`], { env: { ...process.env, BODY: recordBody }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const bareUrl = await new Promise<string>((resolve) => bare.stdout!.once('data', (chunk) => resolve(String(chunk).trim())));
+  const bareLoad = await autocannon(`${bareUrl}/groups/GET0000`, {});
+  await stop(bare);
+  const apiLoad = await autocannon(`${server.base}/groups/GET0000`, server.headers);
+
+  // 5. Peak RSS growth of the server while it takes one 10,000-group batch.
+  const bigBody = JSON.stringify(records('groups', 10_000, 'RSS'));
+  resetPeak(server.child.pid!);
+  const before = peakRss(server.child.pid!);
+  await put(server, '/groups-batch', bigBody);
+  const growthMb = (peakRss(server.child.pid!) - before) / 1024;
+  const bodyMb = Buffer.byteLength(bigBody) / 2 ** 20;
+  await stop(server.child);
+
+  // 2. The store's own limit, after the server has released the store.
+  const direct: Record<string, number> = {};
+  for (const kind of ['groups', 'benefits'] as Kind[]) {
+    for (const size of SIZES) {
+      const { json, copy } = await baselines(setup, kind, size, `D${size / 1000}`);
+      direct[`${kind} ${size} new json`] = rate(size, median(json.filter((_, index) => index % 2 === 0)));
+      direct[`${kind} ${size} existing json`] = rate(size, median(json.filter((_, index) => index % 2 === 1)));
+      direct[`${kind} ${size} new copy`] = rate(size, median(copy.filter((_, index) => index % 2 === 0)));
+      direct[`${kind} ${size} existing copy`] = rate(size, median(copy.filter((_, index) => index % 2 === 1)));
+    }
+  }
+  await setup.cleanup();
+  throughput[backend.name] = api;
+
+  say(`\n## ${backend.name === 'postgres' ? 'PostgreSQL' : 'PGlite'}`);
+  say('\n### Batch upserts: records/s through the API, and the same rows straight through the driver');
+  say('| batch | API | JSON statement | COPY + INSERT…SELECT | API ÷ JSON | API ÷ COPY |');
+  say('|---|---:|---:|---:|---:|---:|');
+  for (const kind of ['groups', 'benefits'] as Kind[]) {
+    for (const size of SIZES) {
+      for (const state of ['new', 'existing']) {
+        const key = `${kind} ${size} ${state}`;
+        const [viaApi, viaJson, viaCopy] = [api[key]!, direct[`${key} json`]!, direct[`${key} copy`]!];
+        say(`| ${kind}-batch, ${fmt(size)} ${state} | ${fmt(viaApi)} | ${fmt(viaJson)} | ${fmt(viaCopy)} | ${(viaApi / viaJson).toFixed(2)} | ${(viaApi / viaCopy).toFixed(2)} |`);
+      }
+    }
+  }
+  say('\n### One record failing in SQL (unknown category) in a 1,000-benefit batch');
+  say(`Clean: ${median(clean).toFixed(1)} ms; with the failing record: ${median(failing).toFixed(1)} ms (${(median(failing) / median(clean)).toFixed(2)}×); ${reported}.`);
+  say('\n### Single-record GET under load (autocannon, 10 connections, 5 s, second process)');
+  say('| server | requests/s | p50 ms | p99 ms |');
+  say('|---|---:|---:|---:|');
+  say(`| bare Fastify route, same JSON from memory | ${fmt(bareLoad.rps)} | ${bareLoad.p50} | ${bareLoad.p99} |`);
+  say(`| \`GET /groups/{groupID}\` (API key, token, database) | ${fmt(apiLoad.rps)} | ${apiLoad.p50} | ${apiLoad.p99} |`);
+  say(`API ÷ bare: ${(apiLoad.rps / bareLoad.rps).toFixed(2)}`);
+  say('\n### Memory while taking one 10,000-group batch');
+  say(`Body ${bodyMb.toFixed(1)} MiB; peak RSS growth ${growthMb.toFixed(1)} MiB (${(growthMb / bodyMb).toFixed(2)}× the body).`);
+}
+
+if (throughput.pglite && throughput.postgres) {
+  say('\n## PGlite ÷ PostgreSQL, batch upserts through the API');
+  say('| batch | PGlite records/s | PostgreSQL records/s | ratio |');
+  say('|---|---:|---:|---:|');
+  for (const key of Object.keys(throughput.postgres)) {
+    say(`| ${key} | ${fmt(throughput.pglite[key]!)} | ${fmt(throughput.postgres[key]!)} | ${(throughput.pglite[key]! / throughput.postgres[key]!).toFixed(2)} |`);
+  }
+}
+writeFileSync(`${ROOT}test-artifacts/bench.md`, `${lines.join('\n')}\n`);
