@@ -1,4 +1,5 @@
 import type { Database } from '../store/database.js';
+import { TtlCache } from './cache.js';
 import { StoreError } from '../store/errors.js';
 import { API_KEY_PREFIX_LENGTH, hashApiKey, hashPassword, newApiKey, randomId, verifyPassword } from './secrets.js';
 
@@ -13,9 +14,23 @@ export interface ApiKeyOwner {
   readonly clientId: string;
 }
 
+/**
+ * Active keys found recently, per registry: a request then costs no registry query. A revocation
+ * clears it at once in this process; other processes sharing a PostgreSQL registry notice within
+ * KEY_CACHE_MS. Unknown keys are not cached (nothing to gain from remembering garbage).
+ */
+export const KEY_CACHE_MS = 5_000;
+const keyCaches = new WeakMap<Database, TtlCache<ApiKeyOwner>>();
+
 /** Clients, their API keys and users, and the databases users may use: kept in the registry. */
 export class Accounts {
-  constructor(private readonly registry: Database) {}
+  private readonly keys: TtlCache<ApiKeyOwner>;
+
+  constructor(private readonly registry: Database) {
+    const cache = keyCaches.get(registry) ?? new TtlCache<ApiKeyOwner>(KEY_CACHE_MS);
+    keyCaches.set(registry, cache);
+    this.keys = cache;
+  }
 
   async createClient(id: string, code: string): Promise<void> {
     if (!CLIENT_ID.test(id)) throw new StoreError(`invalid client id "${id}": use 1-64 letters, digits, "_", "." or "-"`);
@@ -47,15 +62,20 @@ export class Accounts {
     if (matches.length === 0) throw new StoreError(`no active API key matches "${idOrPrefix}"`);
     if (matches.length > 1) throw new StoreError(`"${idOrPrefix}" matches ${matches.length} keys; give the key id instead`);
     await this.registry.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [matches[0]!.id]);
+    this.keys.clear();
     return matches[0]!.id;
   }
 
   /** The client of an active key, or null. Keys are found by hash: the key itself is never stored. */
   async keyOwner(key: string): Promise<ApiKeyOwner | null> {
+    const hash = hashApiKey(key);
+    const cached = this.keys.get(hash);
+    if (cached) return cached;
     const [row] = await this.registry.query<ApiKeyOwner>(
       'SELECT id AS "keyId", client_id AS "clientId" FROM api_keys WHERE hash = $1 AND revoked_at IS NULL',
-      [hashApiKey(key)],
+      [hash],
     );
+    if (row) this.keys.set(hash, row);
     return row ?? null;
   }
 

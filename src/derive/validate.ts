@@ -3,7 +3,7 @@ import type { Entity, Field } from '../entities/index.js';
 import { parseDateTime } from './dates.js';
 import { INT32, inputSchema } from './json-schema.js';
 
-/** A record as the store takes it: client-owned fields only, dates as UTC ISO strings, defaults applied. */
+/** A record as the store takes it: client-owned fields only (absent = null), dates as UTC ISO strings, defaults applied. */
 export type Row = Record<string, string | number | boolean | null>;
 
 export interface FieldError {
@@ -43,7 +43,9 @@ export function recordValidator(entity: Entity): (input: unknown) => Validation 
       if (failed.has(field.name)) continue;
       const value = normalise(field, record[field.name]);
       if (value === INVALID) failed.add(field.name);
-      else row[field.name] = value;
+      // Nulls are left out: an absent field is stored as null, and 10,000 rows of 79 mostly-null
+      // properties would cost more memory than the request body itself.
+      else if (value !== null) row[field.name] = value;
     }
     if (failed.size === 0) return { ok: true, row };
     const errors = entity.clientFields
