@@ -269,7 +269,8 @@ for (const backend of backends) {
     test('large batches (written by COPY) keep every character: tabs, newlines, backslashes, \\N, non-ASCII', async () => {
       const tricky = ['tab\there', 'line\nbreak', 'cr\rhere', 'back\\slash', '\\N', '\\.', 'end\\', '中文 😀', ' lead', ''];
       const records = Array.from({ length: 120 }, (_, index) =>
-        group(`ESC-${index}`, { name: tricky[index % tricky.length], notes: `${tricky.join('|')}#${index}`, caseRate: index / 7, adult_Age: 100 - index, use_Employer_State: index % 2 === 0 ? null : true }),
+        // Every field filled (as dense rows are written by COPY), then the tricky ones.
+        ({ ...maximalGroup(`ESC-${index}`, index), name: tricky[index % tricky.length], notes: `${tricky.join('|')}#${index}`, caseRate: index / 7, adult_Age: 100 - index, use_Employer_State: index % 2 === 0 ? null : true }),
       );
       const answer = await api.put('/groups-batch', records);
       assert.ok(answer.json.data.every((entry: { status: number }) => entry.status === 201));
@@ -299,15 +300,16 @@ for (const backend of backends) {
       assert.deepEqual(row, { count: 5000, named: 5000, ages: (4999 * 5000) / 2 });
     });
 
-    test('a failed transaction leaves no partial batch: nothing of the request is applied', async () => {
-      assert.deepEqual(statuses(await api.put('/groups-batch', [group('SAFE-1', { name: 'before' })])), [201]);
+    for (const [shape, make] of [['sparse', group], ['dense', (id: string, extra: Json = {}) => ({ ...maximalGroup(id), ...extra })]] as const) {
+    test(`a failed transaction leaves no partial batch: nothing of the request is applied (${shape} rows)`, async () => {
+      assert.deepEqual(statuses(await api.put('/groups-batch', [make('SAFE-1', { name: 'before' })])), [201]);
       const db = (await api.store.tenant('test'))!;
       // A real fault inside the database, mid-statement: a trigger that fails on one row.
       await db.query(`CREATE FUNCTION fail_on_boom() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN IF NEW."group_ID" = 'SAFE-BOOM' THEN RAISE EXCEPTION 'injected fault'; END IF; RETURN NEW; END $$`);
       await db.query(`CREATE TRIGGER boom BEFORE INSERT OR UPDATE ON groups FOR EACH ROW EXECUTE FUNCTION fail_on_boom()`);
       try {
-        const records = [group('SAFE-1', { name: 'after' }), ...Array.from({ length: 200 }, (_, index) => group(`SAFE-N${index}`)), group('SAFE-BOOM'), { group_ID: 'SAFE-INVALID' }];
+        const records = [make('SAFE-1', { name: 'after' }), ...Array.from({ length: 200 }, (_, index) => make(`SAFE-N${index}`)), make('SAFE-BOOM'), { group_ID: 'SAFE-INVALID' }];
         const answer = await api.put('/groups-batch', records);
         assert.equal(answer.status, 207);
         const data = answer.json.data as { status: number; body: string }[];
@@ -320,8 +322,10 @@ for (const backend of backends) {
       } finally {
         await db.query('DROP TRIGGER boom ON groups');
         await db.query('DROP FUNCTION fail_on_boom()');
+        await db.query(`DELETE FROM groups WHERE "group_ID" LIKE 'SAFE-%'`);
       }
     });
+    }
 
     test('concurrent overlapping batches all succeed and agree with the final state', async () => {
       const keys = Array.from({ length: 50 }, (_, index) => `CONC-${index}`);
