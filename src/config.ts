@@ -8,6 +8,12 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   readonly maxBatchRecords: number;
   readonly maxBodyBytes: number;
+  /** Deepest nesting of arrays/objects a JSON body may have (a batch needs 2). */
+  readonly maxJsonDepth: number;
+  /** Total size of a request's headers. */
+  readonly maxHeaderBytes: number;
+  /** Time to receive a whole request (and, for queries, to run one). */
+  readonly requestTimeoutMs: number;
   readonly logLevel: string;
   /** HS256 signing key for tokens; unset = generated once and kept in the registry. */
   readonly jwtSecret: string | undefined;
@@ -32,6 +38,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL || undefined,
     maxBatchRecords: integer(env, 'VBAPI_MAX_BATCH_RECORDS', 10_000, 1, 1_000_000),
     maxBodyBytes: integer(env, 'VBAPI_MAX_BODY_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    maxJsonDepth: integer(env, 'VBAPI_MAX_JSON_DEPTH', 32, 2, 10_000),
+    maxHeaderBytes: integer(env, 'VBAPI_MAX_HEADER_BYTES', 16 * 1024, 1024, 1024 * 1024),
+    requestTimeoutMs: integer(env, 'VBAPI_REQUEST_TIMEOUT_MS', 120_000, 1_000, 3_600_000),
     logLevel,
     jwtSecret: secret(env.VBAPI_JWT_SECRET),
     tokenLifetimeSeconds: integer(env, 'VBAPI_TOKEN_TTL_SECONDS', 86_400, 1, 31 * 86_400),

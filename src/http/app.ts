@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import cors from '@fastify/cors';
 import Fastify, {
   LogController,
@@ -27,7 +29,15 @@ import { tenancy } from './tenancy.js';
 
 export type AppConfig = Pick<
   Config,
-  'maxBatchRecords' | 'maxBodyBytes' | 'jwtSecret' | 'tokenLifetimeSeconds' | 'rateLimit' | 'redisUrl'
+  | 'maxBatchRecords'
+  | 'maxBodyBytes'
+  | 'maxJsonDepth'
+  | 'maxHeaderBytes'
+  | 'requestTimeoutMs'
+  | 'jwtSecret'
+  | 'tokenLifetimeSeconds'
+  | 'rateLimit'
+  | 'redisUrl'
 >;
 
 export interface AppOptions {
@@ -49,6 +59,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logController: new LogController({ requestIdLogLabel: 'activityID' }),
     requestIdHeader: false,
     bodyLimit: options.config.maxBodyBytes,
+    requestTimeout: options.config.requestTimeoutMs,
+    http: { maxHeaderSize: options.config.maxHeaderBytes },
+    // Malformed HTTP, oversized headers, timeouts: answered by Node before any route, still in the envelope.
+    clientErrorHandler: answerClientError,
     // Keys are short, but URL-encoded non-ASCII keys are up to 12 bytes a character.
     routerOptions: { maxParamLength: 1000 },
     // Fastify's own 503 while closing is not in the envelope; the onRequest hook below answers instead.
@@ -71,7 +85,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // While draining, requests already in flight finish; new ones on kept-alive connections are turned away.
     if (closing) throw new ApiError(503, 'The server is shutting down. Retry shortly.', undefined, { connection: 'close' });
   });
-  jsonBodies(app);
+  jsonBodies(app, options.config.maxJsonDepth);
 
   app.setErrorHandler((error: FastifyError, request, reply) => sendProblem(error, request, reply));
   app.setNotFoundHandler((request, reply) =>
@@ -92,6 +106,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await docsUi(app);
   const api = async (scope: FastifyInstance) => {
     scope.get('/healthz', async (request) => success(request.id, { status: 'ok' }));
+    scope.get('/readyz', async (request, reply) => {
+      const ready = await options.store.ready();
+      return reply.code(ready ? 200 : 503).send(
+        ready ? success(request.id, { status: 'ready' }) : failure(request.id, 503, 'A store is unreachable', pathOf(request)),
+      );
+    });
     openApiRoutes(scope);
     loginRoute(scope, auth);
     await scope.register(async (resources) => {
@@ -114,6 +134,24 @@ async function authServices(store: Store, config: AppConfig, log: FastifyBaseLog
     limiter: rateLimit === null ? null : redisUrl ? redisLimiter(redisUrl, rateLimit, log) : memoryLimiter(rateLimit),
   };
 }
+
+/** A client error Node raises before Fastify sees a request: answer in the envelope, then close. */
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const activityID = randomUUID();
+  const body = JSON.stringify(failure(activityID, status, STATUS_TEXT[status] ?? 'Bad request', ''));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nx-activity-id: ${activityID}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'The request is not valid HTTP',
+  408: 'The request took too long to arrive',
+  431: 'The request headers are too large',
+};
 
 const pathOf = (request: FastifyRequest): string => request.url.split('?', 1)[0] ?? '';
 

@@ -55,7 +55,8 @@ export function repository(entity: Entity) {
       if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
         const bodyKey = (body as Record<string, unknown>)[keyName];
         if (bodyKey !== undefined && bodyKey !== null && bodyKey !== key) {
-          throw badRequest(`${keyName} in the body ("${String(bodyKey)}") differs from the path ("${key}")`, [
+          // Not String(bodyKey): it may be any JSON value, and describing it must not walk it.
+          throw badRequest(`${keyName} in the body differs from the path ("${key}")`, [
             { field: keyName, message: 'must match the key in the path' },
           ]);
         }

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from 'pino';
 import { typeParsers, type Database, type Queryable } from './database.js';
+import { classify } from './errors.js';
 
 const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
@@ -11,24 +12,42 @@ const types = {
 };
 
 export function openPostgres(connectionString: string, logger: Logger, max = 10): Database {
-  const pool = new pg.Pool({ connectionString, max, types, options: '-c TimeZone=UTC' });
+  // A server that does not answer must not hold requests: connecting gives up after 5 s.
+  const pool = new pg.Pool({ connectionString, max, types, options: '-c TimeZone=UTC', connectionTimeoutMillis: 5000 });
+  /** A connection that cannot be had means the database is unavailable, whatever the error says. */
+  const connect = () =>
+    pool.connect().catch((error: Error & { code?: string }) => {
+      throw Object.assign(error, { code: error.code ?? '08006' }); // connection_failure
+    });
   // An idle connection dropped by the server must not crash the process; the pool replaces it.
   pool.on('error', (error) => logger.warn({ err: error }, 'idle PostgreSQL connection failed'));
-  const query: Queryable['query'] = async (sql, params) =>
-    (await pool.query(sql, params as unknown[] | undefined)).rows;
-  const copyInto = async (client: pg.PoolClient | pg.Pool, table: string, columns: string, text: string) => {
-    const connection = 'release' in client ? client : await client.connect();
+  const query: Queryable['query'] = async (sql, params) => {
+    const client = await connect();
+    let failure: Error | undefined;
     try {
-      await pipeline(Readable.from([text]), connection.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`)));
+      return (await client.query(sql, params as unknown[] | undefined)).rows;
+    } catch (error) {
+      failure = error as Error;
+      throw error;
     } finally {
-      if (connection !== client) (connection as pg.PoolClient).release();
+      client.release(failure && classify(failure) === 'unavailable' ? failure : undefined);
     }
+  };
+  const copyInto = async (client: pg.PoolClient, table: string, columns: string, text: string) => {
+    await pipeline(Readable.from([text]), client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`)));
   };
   return {
     query,
-    copyFrom: (table, columns, text) => copyInto(pool, table, columns, text),
+    copyFrom: async (table, columns, text) => {
+      const client = await connect();
+      try {
+        await copyInto(client, table, columns, text);
+      } finally {
+        client.release();
+      }
+    },
     async transaction(work) {
-      const client = await pool.connect();
+      const client = await connect();
       let failure: Error | undefined;
       try {
         await client.query('BEGIN');

@@ -126,6 +126,19 @@ export class Store {
     }
   }
 
+  /** Whether the registry and every opened tenant database answer within two seconds. */
+  async ready(): Promise<boolean> {
+    const ping = async (db: Promise<Database> | Database) => (await db).query('SELECT 1');
+    const checks = [ping(this.backend.registry), ...[...this.tenants.values()].map(ping)];
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref());
+    try {
+      await Promise.race([Promise.all(checks), timeout]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   async close(): Promise<void> {
     const open = [...this.tenants.values()];
     this.tenants.clear();
