@@ -85,6 +85,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // While draining, requests already in flight finish; new ones on kept-alive connections are turned away.
     if (closing) throw new ApiError(503, 'The server is shutting down. Retry shortly.', undefined, { connection: 'close' });
   });
+  // A request that was in flight when the drain began is answered on a connection that then closes,
+  // so the drain does not wait for clients' keep-alive connections to time out.
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   jsonBodies(app, options.config.maxJsonDepth);
 
   app.setErrorHandler((error: FastifyError, request, reply) => sendProblem(error, request, reply));
