@@ -43,7 +43,7 @@ test('/docs lists every operation and "Try it out" reaches the server', { skip: 
     await page.goto(`${base}/docs`);
     await page.waitForSelector('.opblock', { timeout: 30_000 });
     const operations = await page.locator('.opblock').count();
-    assert.equal(operations, 3 * 6 + 2, 'six operations per record type, login and health');
+    assert.equal(operations, 3 * 6 + 3, 'six operations per record type, login, liveness and readiness');
     assert.ok(await page.getByText('/groups-batch', { exact: true }).count());
 
     const health = page.locator('#operations-Health-GetHealth');

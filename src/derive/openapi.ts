@@ -21,6 +21,15 @@ export function openApiDocument(version: string): Record<string, unknown> {
         responses: { 200: response(200, 'HealthStatusVBAResponse') },
       },
     },
+    '/readyz': {
+      get: {
+        operationId: 'GetReadiness',
+        tags: ['Health'],
+        summary: 'Are the stores reachable?',
+        security: [],
+        responses: { 200: response(200, 'HealthStatusVBAResponse'), 503: response(503, 'HealthStatusVBAResponse') },
+      },
+    },
   };
   for (const entity of entities) Object.assign(paths, entityPaths(entity));
 
@@ -42,7 +51,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
     tags: [
       ...entities.map((entity) => ({ name: plural(entity), description: `${capitalise(entity.label)} records (\`${entity.schemaName}\`)` })),
       { name: 'Authentication', description: 'Log in for a bearer token' },
-      { name: 'Health', description: 'Liveness' },
+      { name: 'Health', description: 'Liveness (the process) and readiness (the stores)' },
     ],
     paths,
     components: {
