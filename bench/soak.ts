@@ -38,7 +38,9 @@ for (const backend of backends) {
   }
   const setup = backend.name === 'postgres' ? await preparePostgres() : await backend.prepare();
   let server: ServerProcess = await startServer(setup);
-  let { headers, credentials } = await demoHeaders(server);
+  const login = await demoHeaders(server);
+  const credentials = login.credentials;
+  let headers = login.headers;
   const sent: Sent[] = [];
   let fuzzRequests = 0;
   let serverErrors = 0;
