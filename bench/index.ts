@@ -16,6 +16,7 @@ import { recordValidator, type Row } from '../src/derive/validate.js';
 import { benefit as benefitEntity, entityNamed, group as groupEntity, type Entity } from '../src/entities/index.js';
 import { Store } from '../src/store/store.js';
 import { backends, type StoreSetup } from '../test/support/backends.js';
+import { demoHeaders, startServer as startServerProcess } from '../test/support/server-process.js';
 import { benefit, group } from '../test/support/records.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -44,39 +45,16 @@ interface Server {
   headers: Record<string, string>;
 }
 
+/** `vbapi serve` as its own process, rate limit off, logged in with the first run's credentials. */
 async function startServer(setup: StoreSetup): Promise<Server> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const env = { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', VBAPI_RATE_LIMIT: 'off' } as Record<string, string>;
-  if (setup.config.databaseUrl) env.DATABASE_URL = setup.config.databaseUrl;
-  else env.VBAPI_DATA_DIR = setup.config.dataDir;
-  const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}src/cli/main.ts`, 'serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  let stdout = '';
-  child.stdout!.on('data', (chunk) => (stdout += chunk));
-  const base = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; !/API key: +\S+/.test(stdout); attempt++) {
-    if (attempt > 600) throw new Error(`server did not start: ${stdout}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  const key = /API key: +(\S+)/.exec(stdout)![1]!;
-  const password = /password: +(\S+)/.exec(stdout)![1]!;
-  const login = await fetch(`${base}/user-authentication`, {
-    method: 'POST',
-    headers: {
-      'x-api-key': key,
-      authorization: `Basic ${Buffer.from(`demo:${password}`).toString('base64')}`,
-      'vbasoftware-client-id': 'demo',
-      'vbasoftware-client-code': 'demo',
-      'vbasoftware-database': 'demo',
-      'user-agent': 'bench',
-    },
-  });
-  const token = ((await login.json()) as { data: { authenticationResult: { idToken: string } } }).data.authenticationResult.idToken;
-  return { child, base, headers: { 'x-api-key': key, authorization: `Bearer ${token}`, 'vbasoftware-database': 'demo', 'user-agent': 'bench' } };
+  const server = await startServerProcess(setup);
+  const { headers } = await demoHeaders(server.base, server.stdout());
+  return { child: server.child, base: server.base, headers };
 }
 
 async function put(server: Server, path: string, body: string, allowFailures = false): Promise<{ ms: number; statuses: number[] }> {
   const started = performance.now();
-  const response = await fetch(`${server.base}${path}`, { method: 'PUT', headers: { ...server.headers, 'content-type': 'application/json' }, body });
+  const response = await fetch(`${server.base}${path}`, { method: 'PUT', headers: server.headers, body });
   const json = (await response.json()) as { data: { status: number }[] };
   const ms = performance.now() - started;
   if (response.status !== 207) throw new Error(`${path}: ${response.status} ${JSON.stringify(json).slice(0, 300)}`);

@@ -38,7 +38,7 @@ for (const backend of backends) {
   }
   const setup = backend.name === 'postgres' ? await preparePostgres() : await backend.prepare();
   let server: ServerProcess = await startServer(setup);
-  const login = await demoHeaders(server);
+  const login = await demoHeaders(server.base, server.stdout());
   const credentials = login.credentials;
   let headers = login.headers;
   const sent: Sent[] = [];
@@ -98,7 +98,7 @@ for (const backend of backends) {
       await server.exited;
       kills++;
       server = await startServer(setup);
-      ({ headers } = await demoHeaders(server, credentials));
+      ({ headers } = await demoHeaders(server.base, credentials));
     })();
     await restarting;
     restarting = null;

@@ -7,6 +7,7 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { backends, preparePostgres, type StoreSetup } from './support/backends.js';
 import { group } from './support/records.js';
+import { demoHeaders } from './support/server-process.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 
@@ -108,34 +109,9 @@ for (const backend of backends) {
       const setup = backend.name === 'postgres' ? await preparePostgres() : await backend.prepare();
       setups.push(setup);
       const first = await serving(setup, async (base, stdout) => {
-        const key = /API key: +(\S+)/.exec(stdout)?.[1];
-        const password = /password: +(\S+)/.exec(stdout)?.[1];
-        assert.ok(key && password, stdout);
         assert.match(stdout, /curl -s -X POST http:\/\/127\.0\.0\.1:\d+\/user-authentication/);
-        const login = await fetch(`${base}/user-authentication`, {
-          method: 'POST',
-          headers: {
-            'x-api-key': key,
-            authorization: `Basic ${Buffer.from(`demo:${password}`).toString('base64')}`,
-            'vbasoftware-client-id': 'demo',
-            'vbasoftware-client-code': 'demo',
-            'vbasoftware-database': 'demo',
-            'user-agent': 'cli-test',
-          },
-        });
-        assert.equal(login.status, 200);
-        const token = ((await login.json()) as { data: { authenticationResult: { idToken: string } } }).data.authenticationResult.idToken;
-        const response = await fetch(`${base}/groups-batch`, {
-          method: 'PUT',
-          headers: {
-            'content-type': 'application/json',
-            'vbasoftware-database': 'demo',
-            'user-agent': 'cli-test',
-            'x-api-key': key,
-            authorization: `Bearer ${token}`,
-          },
-          body: JSON.stringify([group('FIRST')]),
-        });
+        const { headers, credentials } = await demoHeaders(base, stdout); // the printed key and password work
+        const response = await fetch(`${base}/groups-batch`, { method: 'PUT', headers, body: JSON.stringify([group('FIRST')]) });
         assert.equal(response.status, 207);
         assert.equal(((await response.json()) as { data: { status: number }[] }).data[0]!.status, 201);
         if (backend.name === 'pglite') {
@@ -143,7 +119,7 @@ for (const backend of backends) {
           assert.equal(busy.code, 1);
           assert.match(busy.stderr, /in use by process/);
         }
-        return key;
+        return credentials.key;
       });
       await serving(setup, async (_base, stdout) => {
         assert.doesNotMatch(stdout, /password|vba_/i);

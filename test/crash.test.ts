@@ -18,7 +18,7 @@ for (const backend of backends) {
       const setup = backend.name === 'postgres' ? await preparePostgres() : await backend.prepare();
       try {
         const first = await startServer(setup);
-        const { headers, credentials } = await demoHeaders(first);
+        const { headers, credentials } = await demoHeaders(first.base, first.stdout());
         const sent: string[] = [];
         const acknowledged = new Set<string>();
         let killed = false;
@@ -45,7 +45,7 @@ for (const backend of backends) {
 
         const second = await startServer(setup); // PGlite: opens the killed server's data directory
         try {
-          const { headers: again } = await demoHeaders(second, credentials);
+          const { headers: again } = await demoHeaders(second.base, credentials);
           const counts = new Map<string, number>();
           for (let page = 1; ; page++) {
             const response = await fetch(`${second.base}/groups?pageSize=1000&page=${page}`, { headers: again });
@@ -72,7 +72,7 @@ for (const backend of backends) {
       const setup = backend.name === 'postgres' ? await preparePostgres() : await backend.prepare();
       try {
         const server = await startServer(setup);
-        const { headers } = await demoHeaders(server);
+        const { headers } = await demoHeaders(server.base, server.stdout());
         const body = JSON.stringify(Array.from({ length: 5000 }, (_, index) => group(`DRAIN-${index}`)));
         const pending = fetch(`${server.base}/groups-batch`, { method: 'PUT', headers, body });
         await new Promise((resolve) => setTimeout(resolve, 50));

@@ -39,12 +39,23 @@ export async function startServer(setup: StoreSetup, env: Record<string, string>
   return { child, base, stdout: () => out, exited };
 }
 
-/** Logs in with the demo credentials a first run printed; returns the headers of an authenticated call. */
-export async function demoHeaders(server: ServerProcess, credentials?: { key: string; password: string }): Promise<{ headers: Record<string, string>; credentials: { key: string; password: string } }> {
-  const key = credentials?.key ?? /API key: +(\S+)/.exec(server.stdout())?.[1];
-  const password = credentials?.password ?? /password: +(\S+)/.exec(server.stdout())?.[1];
-  if (!key || !password) throw new Error(`no demo credentials in: ${server.stdout()}`);
-  const login = await fetch(`${server.base}/user-authentication`, {
+export interface DemoCredentials {
+  readonly key: string;
+  readonly password: string;
+}
+
+/**
+ * Logs in as the demo user, with the credentials a first run printed (`source` is that output) or
+ * given; returns the headers of an authenticated call.
+ */
+export async function demoHeaders(
+  base: string,
+  source: string | DemoCredentials,
+): Promise<{ headers: Record<string, string>; credentials: DemoCredentials }> {
+  const key = typeof source === 'string' ? /API key: +(\S+)/.exec(source)?.[1] : source.key;
+  const password = typeof source === 'string' ? /password: +(\S+)/.exec(source)?.[1] : source.password;
+  if (!key || !password) throw new Error(`no demo credentials in: ${String(source)}`);
+  const login = await fetch(`${base}/user-authentication`, {
     method: 'POST',
     headers: {
       'x-api-key': key,
@@ -55,6 +66,7 @@ export async function demoHeaders(server: ServerProcess, credentials?: { key: st
       'user-agent': 'tests',
     },
   });
+  if (login.status !== 200) throw new Error(`demo login failed: ${login.status}`);
   const token = ((await login.json()) as { data: { authenticationResult: { idToken: string } } }).data.authenticationResult.idToken;
   return {
     headers: { 'x-api-key': key, authorization: `Bearer ${token}`, 'vbasoftware-database': 'demo', 'user-agent': 'tests', 'content-type': 'application/json' },
