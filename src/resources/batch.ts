@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { statements } from '../derive/sql.js';
-import { recordValidator, type Row } from '../derive/validate.js';
+import { recordValidator, rowsJson, type Row } from '../derive/validate.js';
 import { entityNamed, type Entity } from '../entities/index.js';
 import { copyText } from '../derive/copy.js';
 import type { Database, Queryable } from '../store/database.js';
@@ -61,7 +61,7 @@ export function batchUpserter(entity: Entity) {
     let present = 0;
     for (const row of rows) present += Object.keys(row).length;
     const density = present / (rows.length * entity.clientFields.length);
-    if (rows.length < COPY_MIN_ROWS || density < COPY_MIN_DENSITY) return tx.query(sql.upsert, [JSON.stringify(rows), user]);
+    if (rows.length < COPY_MIN_ROWS || density < COPY_MIN_DENSITY) return tx.query(sql.upsert, [rowsJson(entity, rows), user]);
     await tx.query(sql.staging.create);
     await tx.copyFrom(sql.staging.table, sql.staging.columns, copyText(rows, entity.clientFields));
     return tx.query(sql.upsertFromStaging, [user]);

@@ -1,5 +1,5 @@
 import { listStatements, statements } from '../derive/sql.js';
-import { recordValidator, type Row } from '../derive/validate.js';
+import { recordValidator, rowsJson, type Row } from '../derive/validate.js';
 import { entities, entityNamed, type Entity } from '../entities/index.js';
 import { ApiError, badRequest, notFound } from '../http/errors.js';
 import type { Database } from '../store/database.js';
@@ -30,7 +30,7 @@ export function repository(entity: Entity) {
       db.transaction(async (tx) => {
         const dangling = (await danglingReferences(tx, [row])).get(0);
         if (dangling) throw new ApiError(422, dangling);
-        const [stored] = await tx.query(statement, [JSON.stringify(row), ...params]);
+        const [stored] = await tx.query(statement, [rowsJson(entity, row), ...params]);
         return stored ? toRecord(entity, stored) : null;
       }),
     );
