@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { startApi, type RunningApi } from './support/api.js';
+import { buildApp } from '../src/http/app.js';
+import { startApi, testConfig, type RunningApi } from './support/api.js';
 import { backends } from './support/backends.js';
 import { group } from './support/records.js';
 
@@ -138,6 +139,26 @@ for (const backend of backends) {
       assert.match(garbage, /"activityID":"/);
       const alive = await new Promise<number>((resolve) => httpRequest(`${base}/healthz`, (response) => resolve(response.statusCode!)).end());
       assert.equal(alive, 200);
+    });
+
+    test('a request that does not arrive in time gets a 408 in the envelope', async () => {
+      const slow = await buildApp({ store: api.store, config: testConfig({ requestTimeoutMs: 1000 }) });
+      try {
+        const { port } = new URL(await slow.listen({ host: '127.0.0.1', port: 0 }));
+        const started = performance.now();
+        const answer = await new Promise<string>((resolve, reject) => {
+          const socket = connect(Number(port), '127.0.0.1', () => socket.write('PUT /groups-batch HTTP/1.1\r\nHost: x\r\nUser-Agent: slow'));
+          let text = '';
+          socket.on('data', (chunk: Buffer) => (text += chunk));
+          socket.on('close', () => resolve(text));
+          socket.on('error', reject);
+        });
+        assert.match(answer, /^HTTP\/1\.1 408 /);
+        assert.match(answer, /"status":408/);
+        assert.ok(performance.now() - started < 5000);
+      } finally {
+        await slow.close();
+      }
     });
   });
 }

@@ -60,7 +60,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     requestIdHeader: false,
     bodyLimit: options.config.maxBodyBytes,
     requestTimeout: options.config.requestTimeoutMs,
-    http: { maxHeaderSize: options.config.maxHeaderBytes },
+    // Node checks request timeouts every connectionsCheckingInterval (30 s by default): check often enough to honour short ones.
+    http: { maxHeaderSize: options.config.maxHeaderBytes, connectionsCheckingInterval: Math.min(30_000, Math.ceil(options.config.requestTimeoutMs / 4)) },
     // Malformed HTTP, oversized headers, timeouts: answered by Node before any route, still in the envelope.
     clientErrorHandler: answerClientError,
     // Keys are short, but URL-encoded non-ASCII keys are up to 12 bytes a character.
