@@ -65,7 +65,16 @@ export interface Statements {
   readonly existingReferences: ReadonlyMap<string, string>;
 }
 
+const computed = new WeakMap<Entity, Statements>();
+
+/** The statements of `entity`, computed once and shared by the batch engine, the repository and the reference check. */
 export function statements(entity: Entity, entityByName: (name: string) => Entity): Statements {
+  let found = computed.get(entity);
+  if (!found) computed.set(entity, (found = buildStatements(entity, entityByName)));
+  return found;
+}
+
+function buildStatements(entity: Entity, entityByName: (name: string) => Entity): Statements {
   const table = ident(entity.table);
   const key = ident(entity.key.name);
   const clientColumns = entity.clientFields.map((field) => ident(field.name));

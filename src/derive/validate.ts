@@ -77,13 +77,30 @@ function fieldOf(error: ErrorObject): string {
 
 const INVALID = Symbol('invalid');
 
+/**
+ * PostgreSQL text cannot hold NUL, and an unpaired surrogate has no UTF-8 form. Text that fails
+ * this must be refused before it reaches SQL, or it fails the whole statement (a batch's included).
+ */
+export function isStorableText(text: string): boolean {
+  return !text.includes('\u0000') && text.isWellFormed();
+}
+
+/** Whether a key from a path could be stored at all; one that could not is simply not found. */
+export function couldBeKey(entity: Entity, key: string): boolean {
+  const length = [...key].length; // characters, as the field's lengths count them
+  return length >= (entity.key.minLength ?? 1) && length <= (entity.key.maxLength ?? Infinity) && isStorableText(key);
+}
+
+/** Field errors as one line: `benefit_Code: must be 1-10 characters; medicare: is required`. */
+export function describeErrors(errors: readonly FieldError[]): string {
+  return errors.map((error) => `${error.field}: ${error.message}`).join('; ');
+}
+
 function normalise(field: Field, value: unknown): Row[string] | typeof INVALID {
   if (value === undefined || value === null) return field.defaultValue ?? null;
   if (typeof value !== 'string') return value as Row[string];
   if (field.type === 'date-time') return parseDateTime(value) ?? INVALID;
-  // PostgreSQL text cannot hold NUL, and an unpaired surrogate has no UTF-8 form: refuse both here
-  // so they become this record's 400 instead of failing the whole batch's SQL statement.
-  return value.includes('\u0000') || !value.isWellFormed() ? INVALID : value;
+  return isStorableText(value) ? value : INVALID;
 }
 
 const TYPE_NAME: Record<Field['type'], string> = {

@@ -22,7 +22,7 @@ import { classify } from '../store/errors.js';
 import type { Store } from '../store/store.js';
 import { jsonBodies } from './body.js';
 import { docsUi, openApiRoutes } from './docs.js';
-import './context.js';
+import { pathOf } from './context.js';
 import { failure, success } from './envelope.js';
 import { ApiError } from './errors.js';
 import { tenancy } from './tenancy.js';
@@ -158,8 +158,6 @@ const STATUS_TEXT: Record<number, string> = {
   408: 'The request took too long to arrive',
   431: 'The request headers are too large',
 };
-
-const pathOf = (request: FastifyRequest): string => request.url.split('?', 1)[0] ?? '';
 
 /** One mapping from any error to HTTP: the contract's envelope, and 5xx details logged, never returned. */
 function sendProblem(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {

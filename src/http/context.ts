@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import type { Identity } from '../auth/tokens.js';
 import type { Database } from '../store/database.js';
 
@@ -9,3 +10,6 @@ declare module 'fastify' {
     tenant: Database;
   }
 }
+
+/** The request's path, without its query string (the problem details' `instance`). */
+export const pathOf = (request: FastifyRequest): string => request.url.split('?', 1)[0] ?? '';

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { statements } from '../derive/sql.js';
-import { recordValidator, rowsJson, type Row } from '../derive/validate.js';
+import { describeErrors, recordValidator, rowsJson, type Row } from '../derive/validate.js';
 import { entityNamed, type Entity } from '../entities/index.js';
 import { copyText } from '../derive/copy.js';
 import type { Database, Queryable } from '../store/database.js';
@@ -58,6 +58,8 @@ export function batchUpserter(entity: Entity) {
    * filled rows and JSON for sparse ones (BENCHMARKS.md).
    */
   async function write(tx: Queryable, rows: Row[], user: string | null): Promise<{ key: string; created: boolean }[]> {
+    // Rows are the clients' own objects: their keys approximate the fields present (a field sent as
+    // null also travels in the JSON), and counting them is cheaper than probing 79 fields a row.
     let present = 0;
     for (const row of rows) present += Object.keys(row).length;
     const density = present / (rows.length * entity.clientFields.length);
@@ -76,8 +78,7 @@ export function batchUpserter(entity: Entity) {
         valid.push({ index, key: checked.row[keyName] as string, row: checked.row });
       } else {
         const key = (record as Record<string, unknown> | null)?.[keyName];
-        const body = checked.errors.map((error) => `${error.field}: ${error.message}`).join('; ');
-        results[index] = outcome(typeof key === 'string' ? key : null, 400, body);
+        results[index] = outcome(typeof key === 'string' ? key : null, 400, describeErrors(checked.errors));
       }
     });
     if (valid.length === 0) return results;
@@ -86,8 +87,8 @@ export function batchUpserter(entity: Entity) {
       // Retried as a whole on a deadlock or serialization failure; nothing is answered until it commits.
       const written = await withRetry(() => db.transaction(async (tx) => {
         const dangling = await danglingReferences(tx, valid.map((candidate) => candidate.row));
-        const unresolved = new Map([...dangling].map(([position, body]) => [valid[position]!.index, body]));
-        const applied = valid.filter((candidate) => !unresolved.has(candidate.index));
+        const unresolved = [...dangling].map(([position, body]) => ({ candidate: valid[position]!, body }));
+        const applied = valid.filter((_, position) => !dangling.has(position));
         // A key sent several times is applied as if sent one after another: the last valid one is stored.
         const lastByKey = new Map(applied.map((candidate) => [candidate.key, candidate.row]));
         const returned = lastByKey.size ? await write(tx, [...lastByKey.values()], context.user) : [];
@@ -95,7 +96,7 @@ export function batchUpserter(entity: Entity) {
       }));
 
       refreshStatistics(db, entity.table, written.created.size, context.log);
-      for (const [index, body] of written.unresolved) results[index] = outcome((records[index] as Row)[keyName] as string, 422, body);
+      for (const { candidate, body } of written.unresolved) results[candidate.index] = outcome(candidate.key, 422, body);
       const seen = new Set<string>();
       for (const candidate of written.applied) {
         const created = !seen.has(candidate.key) && written.created.has(candidate.key);

@@ -1,5 +1,5 @@
 import type { SortKey } from '../derive/sql.js';
-import type { FieldError } from '../derive/validate.js';
+import { describeErrors, isStorableText, type FieldError } from '../derive/validate.js';
 import type { Entity, Field } from '../entities/index.js';
 import { badRequest } from '../http/errors.js';
 
@@ -42,10 +42,10 @@ export function parseListQuery(entity: Entity, query: Record<string, unknown>): 
   for (const [parameter, fieldName] of Object.entries(entity.filters ?? {})) {
     const value = single(parameter);
     if (value === undefined) continue;
-    if (value.includes('\u0000') || !value.isWellFormed()) errors.push({ field: parameter, message: 'must be text without NUL characters' });
+    if (!isStorableText(value)) errors.push({ field: parameter, message: 'must be text without NUL characters' });
     else filters.push([entity.fields.find((field) => field.name === fieldName)!, value]);
   }
-  if (errors.length) throw badRequest(errors.map((error) => `${error.field}: ${error.message}`).join('; '), errors);
+  if (errors.length) throw badRequest(describeErrors(errors), errors);
   return { page, pageSize, order, filters };
 }
 

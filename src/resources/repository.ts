@@ -1,5 +1,5 @@
 import { listStatements, statements } from '../derive/sql.js';
-import { recordValidator, rowsJson, type Row } from '../derive/validate.js';
+import { couldBeKey, describeErrors, recordValidator, rowsJson, type Row } from '../derive/validate.js';
 import { entities, entityNamed, type Entity } from '../entities/index.js';
 import { ApiError, badRequest, notFound } from '../http/errors.js';
 import type { Database } from '../store/database.js';
@@ -21,7 +21,7 @@ export function repository(entity: Entity) {
   function rowOf(body: unknown): Row {
     const checked = validate(body);
     if (checked.ok) return checked.row;
-    throw badRequest(`The ${entity.label} is invalid: ${checked.errors.map((error) => `${error.field}: ${error.message}`).join('; ')}`, checked.errors);
+    throw badRequest(`The ${entity.label} is invalid: ${describeErrors(checked.errors)}`, checked.errors);
   }
 
   /** Writes one row after its references are checked (and locked), in one transaction. */
@@ -38,7 +38,7 @@ export function repository(entity: Entity) {
 
   return {
     async get(db: Database, key: string): Promise<ApiRecord> {
-      const [row] = canBeKey(entity, key) ? await db.query(sql.selectByKey, [key]) : [];
+      const [row] = couldBeKey(entity, key) ? await db.query(sql.selectByKey, [key]) : [];
       if (!row) throw missing(key);
       return toRecord(entity, row);
     },
@@ -70,7 +70,7 @@ export function repository(entity: Entity) {
 
     async remove(db: Database, key: string): Promise<void> {
       try {
-        const deleted = canBeKey(entity, key) ? await db.query(sql.deleteOne, [key]) : [];
+        const deleted = couldBeKey(entity, key) ? await db.query(sql.deleteOne, [key]) : [];
         if (deleted.length === 0) throw missing(key);
       } catch (error) {
         if (classify(error) !== 'reference') throw error;
@@ -90,10 +90,4 @@ export function repository(entity: Entity) {
       });
     },
   };
-}
-
-/** A value that could never be stored is answered without a query (and never reaches the database). */
-function canBeKey(entity: Entity, key: string): boolean {
-  const length = [...key].length;
-  return length >= (entity.key.minLength ?? 1) && length <= (entity.key.maxLength ?? Infinity) && !key.includes('\u0000') && key.isWellFormed();
 }

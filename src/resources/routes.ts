@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Entity } from '../entities/index.js';
+import { pathOf } from '../http/context.js';
 import { success } from '../http/envelope.js';
 import { badRequest, payloadTooLarge } from '../http/errors.js';
 import { batchUpserter } from './batch.js';
@@ -56,7 +57,7 @@ export function resourceRoutes(app: FastifyInstance, entity: Entity, options: Re
  * Read from the raw URL because the router has already turned `%2B` into `+`.
  */
 export function keyFromPath(request: FastifyRequest): string {
-  const path = request.url.split('?', 1)[0] ?? '';
+  const path = pathOf(request);
   const segment = path.slice(path.lastIndexOf('/') + 1);
   try {
     return decodeURIComponent(segment.replace(/\+/g, ' '));
