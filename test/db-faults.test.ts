@@ -5,9 +5,8 @@ import { readdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import pino from 'pino';
-import { buildApp } from '../src/http/app.js';
 import { Store } from '../src/store/store.js';
-import { apiOf, login, provision, testConfig, type Api } from './support/api.js';
+import { signedIn, type Api } from './support/api.js';
 import { group } from './support/records.js';
 
 /**
@@ -34,7 +33,6 @@ const ctl = (action: string) => execFileSync('pg_ctlcluster', ['--skip-systemctl
 
 describe('database faults (own PostgreSQL cluster)', { skip: tools ? false : 'pg_createcluster not installed' }, () => {
   let store: Store;
-  let app: Awaited<ReturnType<typeof buildApp>>;
   let api: Api;
   before(async () => {
     execFileSync('pg_createcluster', [version, cluster, '-p', String(port), '--', '--auth=trust'], { stdio: 'pipe' });
@@ -44,12 +42,10 @@ describe('database faults (own PostgreSQL cluster)', { skip: tools ? false : 'pg
     await admin.query('CREATE DATABASE vbapi_fault');
     await admin.end();
     store = await Store.open({ dataDir: '', databaseUrl: `postgres://postgres@127.0.0.1:${port}/vbapi_fault` }, pino({ level: 'silent' }));
-    const credentials = await provision(store, 'fault', 'fault');
-    app = await buildApp({ store, config: testConfig() });
-    api = apiOf(app, store, { apiKey: credentials.apiKey, token: await login(app, credentials), database: 'fault' });
+    api = await signedIn(store, 'fault', 'fault');
   });
   after(async () => {
-    await app?.close();
+    await api?.app.close();
     await store?.close().catch(() => undefined);
     execFileSync('pg_dropcluster', ['--stop', version, cluster], { stdio: 'pipe' });
   });

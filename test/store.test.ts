@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { StoreError, type Store } from '../src/store/store.js';
-import { apiOf, login, provision, testConfig } from './support/api.js';
+import { signedIn } from './support/api.js';
 import { ADMIN_URL, adminQuery, backends, openStore, preparePostgres, type StoreSetup } from './support/backends.js';
-import { buildApp } from '../src/http/app.js';
 import { group } from './support/records.js';
 
 for (const backend of backends) {
@@ -32,12 +31,10 @@ for (const backend of backends) {
     });
 
     test('databases and their records survive a restart; migrations run once', async () => {
-      const credentials = await provision(store, 'c1', 'alpha');
-      const app = await buildApp({ store, config: testConfig() });
-      const client = apiOf(app, store, { apiKey: credentials.apiKey, token: await login(app, credentials), database: 'alpha' });
+      const client = await signedIn(store, 'c1', 'alpha');
       const answer = await client.put('/groups-batch', [group('KEEP')]);
       assert.equal(answer.json.data[0].status, 201);
-      await app.close();
+      await client.app.close();
       await store.close();
       store = await openStore(setup);
       const db = (await store.tenant('alpha'))!;
@@ -102,12 +99,10 @@ describe('isolation', () => {
     try {
       const entry = await store.createDatabase('remote', { url: url.toString() }); // …with a tenant on PostgreSQL
       assert.equal(entry.external, true);
-      const credentials = await provision(store, 'c2', 'remote');
-      const app = await buildApp({ store, config: testConfig() });
-      const client = apiOf(app, store, { apiKey: credentials.apiKey, token: await login(app, credentials), database: 'remote' });
+      const client = await signedIn(store, 'c2', 'remote');
       const answer = await client.put('/groups-batch', [group('FAR')]);
       assert.equal(answer.json.data[0].status, 201);
-      await app.close();
+      await client.app.close();
       await assert.rejects(store.createDatabase('bad', { url: 'mysql://x/y' }), StoreError);
       await assert.rejects(store.createDatabase('unreachable', { url: 'postgres://root@127.0.0.1:1/none' }));
       assert.equal(await store.find('unreachable'), null, 'a failed registration leaves nothing behind');

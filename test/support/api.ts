@@ -76,21 +76,29 @@ export async function startApi(
 ): Promise<Api & { stop(): Promise<void>; setup: StoreSetup; credentials: Credentials; token: string }> {
   const setup = await backend.prepare();
   const store = await openStore(setup);
-  const credentials = await provision(store, 'test-client', TENANT);
-  const app = await buildApp({ store, config: testConfig(config) });
-  const token = await login(app, credentials);
-  const api = apiOf(app, store, { apiKey: credentials.apiKey, token });
+  const api = await signedIn(store, 'test-client', TENANT, config);
   return {
     ...api,
     setup,
-    credentials,
-    token,
     async stop() {
-      await app.close();
+      await api.app.close();
       await store.close();
       await setup.cleanup();
     },
   };
+}
+
+/** An app on `store`, and a client of it signed in as a new user of `clientId` granted `database`. */
+export async function signedIn(
+  store: Store,
+  clientId: string,
+  database: string,
+  config: Partial<AppConfig> = {},
+): Promise<Api & { credentials: Credentials; token: string }> {
+  const credentials = await provision(store, clientId, database);
+  const app = await buildApp({ store, config: testConfig(config) });
+  const token = await login(app, credentials);
+  return { ...apiOf(app, store, { apiKey: credentials.apiKey, token, database }), credentials, token };
 }
 
 /** Requests carrying the contract's headers: the tenant, a User-Agent, the API key and the bearer token. */
