@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+
 /** Environment → typed configuration, read once and checked up front (fail fast, one clear line). */
 export interface Config {
   readonly host: string;
@@ -19,9 +21,22 @@ export interface Config {
   readonly jwtSecret: string | undefined;
   readonly tokenLifetimeSeconds: number;
   /** Per API key; null = off. */
-  readonly rateLimit: { readonly perSecond: number; readonly burst: number } | null;
+  readonly rateLimit: RateLimitConfig | null;
   /** When set, rate-limit buckets live in Redis and are shared by every server instance. */
   readonly redisUrl: string | undefined;
+  /** Logins per client (all its keys and users together); null = off. */
+  readonly loginRate: RateLimitConfig | null;
+  /** Logins per username of a client; null = off. */
+  readonly loginUserRate: RateLimitConfig | null;
+  /** Password hashes (scrypt, in libuv's thread pool) computed at once. */
+  readonly passwordHashConcurrency: number;
+  /** Logins waiting for a hash slot, all clients together; beyond it → 429. */
+  readonly passwordHashQueue: number;
+}
+
+export interface RateLimitConfig {
+  readonly perSecond: number;
+  readonly burst: number;
 }
 
 export class ConfigError extends Error {}
@@ -44,8 +59,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     jwtSecret: secret(env.VBAPI_JWT_SECRET),
     tokenLifetimeSeconds: integer(env, 'VBAPI_TOKEN_TTL_SECONDS', 86_400, 1, 31 * 86_400),
-    rateLimit: rateLimit(env.VBAPI_RATE_LIMIT ?? '25/50'),
+    rateLimit: rateLimit('VBAPI_RATE_LIMIT', env.VBAPI_RATE_LIMIT ?? '25/50'),
     redisUrl: env.REDIS_URL || undefined,
+    loginRate: rateLimit('VBAPI_LOGIN_RATE', env.VBAPI_LOGIN_RATE || '5/20'),
+    loginUserRate: rateLimit('VBAPI_LOGIN_USER_RATE', env.VBAPI_LOGIN_USER_RATE || '1/10'),
+    // scrypt is CPU-bound: more hashes at once than cores only queue in the thread pool, and libuv's
+    // pool has 4 threads by default, so keep at least one free for everything else that uses it.
+    passwordHashConcurrency: integer(env, 'VBAPI_PASSWORD_HASH_CONCURRENCY', Math.min(availableParallelism(), 3), 1, 64),
+    passwordHashQueue: integer(env, 'VBAPI_PASSWORD_HASH_QUEUE', 64, 1, 100_000),
   };
 }
 
@@ -56,13 +77,13 @@ function secret(value: string | undefined): string | undefined {
 }
 
 /** `25/50` = 25 requests/s sustained, bursts of 50; `off` = no limit. */
-function rateLimit(value: string): Config['rateLimit'] {
+function rateLimit(name: string, value: string): RateLimitConfig | null {
   if (value === 'off') return null;
   const match = /^(\d+(?:\.\d+)?)\/(\d+)$/.exec(value);
   const perSecond = Number(match?.[1]);
   const burst = Number(match?.[2]);
   if (!match || perSecond <= 0 || burst < 1) {
-    throw new ConfigError(`VBAPI_RATE_LIMIT must be "<per second>/<burst>" (e.g. 25/50) or "off", got "${value}"`);
+    throw new ConfigError(`${name} must be "<per second>/<burst>" (e.g. 25/50) or "off", got "${value}"`);
   }
   return { perSecond, burst };
 }

@@ -13,6 +13,7 @@ import Fastify, {
 import { Accounts } from '../auth/accounts.js';
 import { authenticate, type AuthServices } from '../auth/guard.js';
 import { loginRoute } from '../auth/login.js';
+import { LoginLimits } from '../auth/login-limits.js';
 import { memoryLimiter, redisLimiter } from '../auth/rate-limit.js';
 import { Tokens } from '../auth/tokens.js';
 import type { Config } from '../config.js';
@@ -38,6 +39,10 @@ export type AppConfig = Pick<
   | 'tokenLifetimeSeconds'
   | 'rateLimit'
   | 'redisUrl'
+  | 'loginRate'
+  | 'loginUserRate'
+  | 'passwordHashConcurrency'
+  | 'passwordHashQueue'
 >;
 
 export interface AppOptions {
@@ -107,7 +112,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   const auth = await authServices(options.store, options.config, app.log);
-  app.addHook('onClose', async () => auth.limiter?.close());
+  app.addHook('onClose', async () => {
+    await Promise.all([auth.limiter?.close(), auth.logins.close()]);
+  });
 
   await docsUi(app);
   const api = async (scope: FastifyInstance) => {
@@ -138,6 +145,7 @@ async function authServices(store: Store, config: AppConfig, log: FastifyBaseLog
     accounts: new Accounts(store.registry),
     tokens: await Tokens.load(store.registry, config.jwtSecret, config.tokenLifetimeSeconds),
     limiter: rateLimit === null ? null : redisUrl ? redisLimiter(redisUrl, rateLimit, log) : memoryLimiter(rateLimit),
+    logins: LoginLimits.create(config, log),
   };
 }
 
