@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { DEFAULT_MAX_TEXT_CHARS } from './derive/validate.js';
 
 /** Environment → typed configuration, read once and checked up front (fail fast, one clear line). */
 export interface Config {
@@ -10,6 +11,8 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   readonly maxBatchRecords: number;
   readonly maxBodyBytes: number;
+  /** Cap of text fields the vendor gives no maximum (`notes`), in characters. */
+  readonly maxTextChars: number;
   /** Deepest nesting of arrays/objects a JSON body may have (a batch needs 2). */
   readonly maxJsonDepth: number;
   /** Total size of a request's headers. */
@@ -53,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL || undefined,
     maxBatchRecords: integer(env, 'VBAPI_MAX_BATCH_RECORDS', 10_000, 1, 1_000_000),
     maxBodyBytes: integer(env, 'VBAPI_MAX_BODY_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    maxTextChars: integer(env, 'VBAPI_MAX_TEXT_CHARS', DEFAULT_MAX_TEXT_CHARS, 1, 10_000_000),
     maxJsonDepth: integer(env, 'VBAPI_MAX_JSON_DEPTH', 32, 2, 10_000),
     maxHeaderBytes: integer(env, 'VBAPI_MAX_HEADER_BYTES', 16 * 1024, 1024, 1024 * 1024),
     requestTimeoutMs: integer(env, 'VBAPI_REQUEST_TIMEOUT_MS', 120_000, 1_000, 3_600_000),

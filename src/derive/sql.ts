@@ -152,15 +152,38 @@ export interface SortKey {
  * the key, so pages never overlap. Fields come from the description (allow-listed by the caller);
  * the filter values, limit and offset are parameters ($1… filters, then limit, then offset).
  */
-export function listStatements(entity: Entity, filters: readonly Field[], order: readonly SortKey[]): { count: string; page: string } {
+/** Text fields without a maximum of their own (`notes`): rows may hold any amount of them. */
+export const unboundedFields = (entity: Entity): Field[] => entity.fields.filter((field) => field.type === 'string' && field.maxLength === undefined);
+
+/** The page query's column of the bytes its unbounded fields hold (PostgreSQL reads a value's size without detoasting it). */
+export const UNBOUNDED_BYTES = '__unbounded_bytes';
+
+/**
+ * A list page without its unbounded fields (their sizes instead, in UNBOUNDED_BYTES), and the
+ * query that reads those fields for a set of keys (`$1`, a JSON array of keys): a page is then
+ * read in pieces of bounded size, however large the stored values.
+ */
+export function listStatements(
+  entity: Entity,
+  filters: readonly Field[],
+  order: readonly SortKey[],
+): { count: string; page: string; unbounded: string | null } {
   const table = ident(entity.table);
   const where = filters.length ? ` WHERE ${filters.map((field, index) => `${ident(field.name)} = $${index + 1}`).join(' AND ')}` : '';
   const keys = order.some((sort) => sort.field.isKey) ? order : [...order, { field: entity.key, descending: false }];
   const orderBy = keys.map((sort) => `${ident(sort.field.name)} ${sort.descending ? 'DESC' : 'ASC'}`).join(', ');
+  const unbounded = unboundedFields(entity);
+  const columns = entity.fields.filter((field) => !unbounded.includes(field)).map((field) => ident(field.name));
+  const sizes = unbounded.map((field) => `coalesce(octet_length(${ident(field.name)}), 0)`).join(' + ') || '0';
+  const key = ident(entity.key.name);
   return {
     count: `SELECT count(*) AS total FROM ${table}${where}`,
     page:
-      `SELECT ${entity.fields.map((field) => ident(field.name)).join(', ')} FROM ${table}${where} ` +
+      `SELECT ${columns.join(', ')}, ${sizes} AS ${ident(UNBOUNDED_BYTES)} FROM ${table}${where} ` +
       `ORDER BY ${orderBy} LIMIT $${filters.length + 1} OFFSET $${filters.length + 2}`,
+    unbounded: unbounded.length
+      ? `SELECT ${key}, ${unbounded.map((field) => ident(field.name)).join(', ')} FROM ${table} ` +
+        `WHERE ${key} IN (SELECT json_array_elements_text($1::json))`
+      : null,
   };
 }

@@ -32,6 +32,7 @@ export type AppConfig = Pick<
   Config,
   | 'maxBatchRecords'
   | 'maxBodyBytes'
+  | 'maxTextChars'
   | 'maxJsonDepth'
   | 'maxHeaderBytes'
   | 'requestTimeoutMs'

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { statements } from '../derive/sql.js';
-import { describeErrors, recordValidator, rowsJson, type Row } from '../derive/validate.js';
+import { describeErrors, recordValidator, rowsJson, type Row, type TextLimits } from '../derive/validate.js';
 import { entityNamed, type Entity } from '../entities/index.js';
 import { copyText } from '../derive/copy.js';
 import type { Database, Queryable } from '../store/database.js';
@@ -40,8 +40,8 @@ interface Candidate {
  * (and lock) the referenced keys, so a record naming a missing one gets its own 422, then one
  * INSERT … ON CONFLICT for every distinct key. Answers keep the input order.
  */
-export function batchUpserter(entity: Entity) {
-  const validate = recordValidator(entity);
+export function batchUpserter(entity: Entity, limits?: TextLimits) {
+  const validate = recordValidator(entity, limits);
   const sql = statements(entity, entityNamed);
   const keyName = entity.key.name;
   const danglingReferences = referenceChecker(entity);
