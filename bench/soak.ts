@@ -206,7 +206,8 @@ for (const backend of backends) {
     // 22,369,621 empty objects: exactly 64 MiB, the default body limit, so only a count can refuse it.
     const body = Buffer.from(`[${'{},'.repeat(22_369_620)}{}]`);
     for (let bomb = 0; bomb < BOMBS && running; bomb++) {
-      await new Promise((resolve) => setTimeout(resolve, (SECONDS * 1000) / (BOMBS + 1)));
+      // Spread over the run, a third of a kill interval off the kills, so a bomb meets a running server.
+      await new Promise((resolve) => setTimeout(resolve, (SECONDS * 1000) / (BOMBS + 1) + (bomb === 0 ? (KILL_EVERY * 1000) / 3 : 0)));
       if (restarting) await restarting;
       try {
         const status = await fetch(`${server.base}/benefit-categories-batch`, { method: 'PUT', headers, body }).then(answer);
