@@ -10,7 +10,7 @@ export { StoreError };
 import { migrate } from './migrate.js';
 import { openPostgres } from './postgres.js';
 import { DATABASE_NAME, REGISTRY_LOCK, registryMigrations, type RegisteredDatabase } from './registry.js';
-import { TENANT_LOCK, addMissingColumns, tenantMigrations } from './tenant-schema.js';
+import { TENANT_LOCK, tenantMigrations } from './tenant-schema.js';
 
 /**
  * The registry of tenant databases plus the open, migrated connection to each. The store is chosen
@@ -42,7 +42,7 @@ export class Store {
 
   private static async init(backend: Backend, logger: Logger, release: () => Promise<void>): Promise<Store> {
     try {
-      await migrate(backend.registry, registryMigrations, { lockId: REGISTRY_LOCK });
+      await migrate(backend.registry, registryMigrations, { lockId: REGISTRY_LOCK, what: 'the registry' });
     } catch (error) {
       await backend.close().catch(() => undefined);
       throw error;
@@ -117,7 +117,7 @@ export class Store {
     if (!entry.location) throw new StoreError(`database "${entry.name}" is still being created`);
     const db = entry.external ? openPostgres(entry.location, this.logger) : await this.backend.open(entry.location);
     try {
-      const applied = await migrate(db, tenantMigrations, { lockId: TENANT_LOCK, reconcile: addMissingColumns });
+      const applied = await migrate(db, tenantMigrations, { lockId: TENANT_LOCK, what: `database "${entry.name}"` });
       if (applied.length) this.logger.info({ database: entry.name, applied }, 'migrated database');
       return db;
     } catch (error) {
