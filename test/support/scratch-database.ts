@@ -17,7 +17,7 @@ export interface ScratchDatabase {
   drop(): Promise<void>;
 }
 
-export async function scratchDatabase(kind: 'pglite' | 'postgres', location?: { dir?: string; name?: string }): Promise<ScratchDatabase> {
+export async function scratchDatabase(kind: 'pglite' | 'postgres', location?: { dir?: string; name?: string; exists?: boolean }): Promise<ScratchDatabase> {
   if (kind === 'pglite') {
     const dir = location?.dir ?? (await mkdtemp(join(tmpdir(), 'vbapi-scratch-')));
     return {
@@ -34,7 +34,7 @@ export async function scratchDatabase(kind: 'pglite' | 'postgres', location?: { 
     };
   }
   const name = location?.name ?? `vbapi_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE "${name}"`);
+  if (!location?.exists) await adminQuery(`CREATE DATABASE "${name}"`);
   const url = Object.assign(new URL(ADMIN_URL), { pathname: `/${name}` }).toString();
   return {
     async load(sql) {
