@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { ident } from '../derive/sql.js';
 import type { Database } from './database.js';
 import { openPglite } from './pglite.js';
-import { databaseNameOf, openPostgres, withDatabaseName } from './postgres.js';
+import { databaseNameOf, openPostgres, withDatabaseName, type PostgresOptions } from './postgres.js';
 
 /** Where the registry and the tenant databases physically live: a PGlite directory tree or a PostgreSQL server. */
 export interface Backend {
@@ -30,9 +30,9 @@ export async function pgliteBackend(dataDir: string): Promise<Backend> {
   };
 }
 
-export function postgresBackend(databaseUrl: string, logger: Logger): Backend {
+export function postgresBackend(databaseUrl: string, logger: Logger, settings: PostgresOptions = {}): Backend {
   const registryName = databaseNameOf(databaseUrl);
-  const registry = openPostgres(databaseUrl, logger);
+  const registry = openPostgres(databaseUrl, logger, undefined, settings);
   return {
     kind: 'postgres',
     registry,
@@ -43,7 +43,7 @@ export function postgresBackend(databaseUrl: string, logger: Logger): Backend {
       await registry.query(`CREATE DATABASE ${ident(name)}`);
       return name;
     },
-    open: async (location) => openPostgres(withDatabaseName(databaseUrl, location), logger),
+    open: async (location) => openPostgres(withDatabaseName(databaseUrl, location), logger, undefined, settings),
     close: () => registry.close(),
   };
 }

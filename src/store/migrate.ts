@@ -21,6 +21,8 @@ export interface Migration {
 export async function migrate(db: Database, migrations: readonly Migration[], options: { lockId: number; what: string }): Promise<number[]> {
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [options.lockId]);
+    // Rewriting a large table may take longer than any request should: no statement timeout here.
+    await tx.query('SET LOCAL statement_timeout = 0');
     await tx.query(
       `CREATE TABLE IF NOT EXISTS schema_migrations (
          version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
