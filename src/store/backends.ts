@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { ident } from '../derive/sql.js';
@@ -13,6 +13,8 @@ export interface Backend {
   /** Creates the physical database of registry entry `id`; returns its location. */
   create(id: number): Promise<string>;
   open(location: string): Promise<Database>;
+  /** Removes what `create` made (after a failed `database create`); the database must be closed. */
+  drop(location: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -26,6 +28,7 @@ export async function pgliteBackend(dataDir: string): Promise<Backend> {
     // Directory names come from the registry id alone: nothing a client sends reaches a path.
     create: async (id) => `db-${id}`,
     open: (location) => openPglite(join(root, 'databases', location)),
+    drop: (location) => rm(join(root, 'databases', location), { recursive: true, force: true }),
     close: () => registry.close(),
   };
 }
@@ -44,6 +47,7 @@ export function postgresBackend(databaseUrl: string, logger: Logger, settings: P
       return name;
     },
     open: async (location) => openPostgres(withDatabaseName(databaseUrl, location), logger, undefined, settings),
+    drop: async (location) => void (await registry.query(`DROP DATABASE IF EXISTS ${ident(location)}`)),
     close: () => registry.close(),
   };
 }

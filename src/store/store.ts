@@ -104,14 +104,19 @@ export class Store {
       [name, options.url !== undefined],
     );
     if (!row) throw new StoreError(`database "${name}" already exists`);
+    let created: string | undefined;
     try {
-      const location = options.url ?? (await this.backend.create(row.id));
+      const location = options.url ?? (created = await this.backend.create(row.id));
       await this.backend.registry.query('UPDATE databases SET location = $1 WHERE id = $2', [location, row.id]);
       const entry = { id: row.id, name, location, external: options.url !== undefined };
       await this.tenant(name);
       return entry;
     } catch (error) {
+      const opened = this.tenants.get(name);
       this.tenants.delete(name);
+      await (await opened?.catch(() => null))?.close().catch(() => undefined);
+      // What this call created goes too (never an adopted --url database): a retry starts clean.
+      if (created !== undefined) await this.backend.drop(created).catch((dropError: unknown) => this.logger.error({ err: dropError, location: created }, 'could not remove a database whose creation failed'));
       await this.backend.registry.query('DELETE FROM databases WHERE id = $1', [row.id]);
       throw error;
     }
