@@ -87,7 +87,7 @@ function migrationModule(version: number, name: string, statements: readonly str
     `  version: ${version},`,
     `  name: ${JSON.stringify(name)},`,
     `  statements: [${statements.length ? '' : ']'}`,
-    ...(statements.length ? [...statements.map((sql) => `    ${literal(sql)},`), '  ]'] : []),
+    ...(statements.length ? [...statements.map((sql) => `    ${literal(sql)},`), '  ],'] : []),
     '};',
     '',
   ];

@@ -142,5 +142,5 @@ export default {
   CONSTRAINT "groups_pkey" PRIMARY KEY ("group_ID"),
   CONSTRAINT "groups_group_ID_check" CHECK (char_length("group_ID") >= 1)
 )`,
-  ]
+  ],
 };
