@@ -17,8 +17,12 @@ export interface Config {
   readonly maxJsonDepth: number;
   /** Total size of a request's headers. */
   readonly maxHeaderBytes: number;
-  /** Time to receive a whole request (and, for queries, to run one). */
+  /** Time to receive a whole request. */
   readonly requestTimeoutMs: number;
+  /** PostgreSQL: a statement running longer is cancelled (→ 503); 0 = no limit. */
+  readonly statementTimeoutMs: number;
+  /** SIGTERM/SIGINT: time to drain requests and close the stores before exiting non-zero anyway. */
+  readonly shutdownTimeoutMs: number;
   readonly logLevel: string;
   /** HS256 signing key for tokens; unset = generated once and kept in the registry. */
   readonly jwtSecret: string | undefined;
@@ -60,6 +64,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxJsonDepth: integer(env, 'VBAPI_MAX_JSON_DEPTH', 32, 2, 10_000),
     maxHeaderBytes: integer(env, 'VBAPI_MAX_HEADER_BYTES', 16 * 1024, 1024, 1024 * 1024),
     requestTimeoutMs: integer(env, 'VBAPI_REQUEST_TIMEOUT_MS', 120_000, 1_000, 3_600_000),
+    statementTimeoutMs: integer(env, 'VBAPI_STATEMENT_TIMEOUT_MS', 120_000, 0, 3_600_000),
+    shutdownTimeoutMs: integer(env, 'VBAPI_SHUTDOWN_TIMEOUT_MS', 30_000, 100, 3_600_000),
     logLevel,
     jwtSecret: secret(env.VBAPI_JWT_SECRET),
     tokenLifetimeSeconds: integer(env, 'VBAPI_TOKEN_TTL_SECONDS', 86_400, 1, 31 * 86_400),

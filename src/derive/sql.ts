@@ -8,43 +8,6 @@ export function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-const SQL_TYPE: Record<Field['type'], (field: Field) => string> = {
-  // COLLATE "C": byte order = code point order, identical on PGlite and every PostgreSQL server.
-  string: (field) => `${field.maxLength === undefined ? 'text' : `varchar(${field.maxLength})`} COLLATE "C"`,
-  boolean: () => 'boolean',
-  int32: () => 'integer',
-  double: () => 'double precision',
-  // Millisecond precision: what JSON dates carry, so a value read back equals the value written.
-  'date-time': () => 'timestamptz(3)',
-};
-
-/** A column definition, usable both in CREATE TABLE and ALTER TABLE … ADD COLUMN. */
-export function columnDefinition(field: Field): string {
-  const parts = [ident(field.name), SQL_TYPE[field.type](field)];
-  if (field.defaultValue !== undefined) parts.push(`NOT NULL DEFAULT ${field.defaultValue ? 'true' : 'false'}`);
-  else if (!field.nullable) parts.push('NOT NULL');
-  if (field.minLength) parts.push(`CHECK (char_length(${ident(field.name)}) >= ${field.minLength})`);
-  return parts.join(' ');
-}
-
-export function createTable(entity: Entity, entityByName: (name: string) => Entity): string[] {
-  const table = ident(entity.table);
-  const columns = entity.fields.map(columnDefinition);
-  columns.push(`PRIMARY KEY (${ident(entity.key.name)})`);
-  for (const field of entity.references) {
-    const target = entityByName(field.references as string);
-    columns.push(
-      `FOREIGN KEY (${ident(field.name)}) REFERENCES ${ident(target.table)} (${ident(target.key.name)}) ON DELETE RESTRICT`,
-    );
-  }
-  return [
-    `CREATE TABLE ${table} (\n  ${columns.join(',\n  ')}\n)`,
-    ...entity.references.map(
-      (field) => `CREATE INDEX ${ident(`${entity.table}_${field.name}_idx`)} ON ${table} (${ident(field.name)})`,
-    ),
-  ];
-}
-
 /** The SQL statements of one record type, computed once from its description. */
 export interface Statements {
   /** $1 = JSON array of rows, $2 = acting user. Returns `key` and `created` per distinct key. */
