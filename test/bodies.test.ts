@@ -96,7 +96,8 @@ for (const backend of backends) {
         done = true;
         await probe;
         const answer = { status: response.status, headers: {}, json: await response.json() };
-        assert.equal(problem(answer, 413), 'A batch may hold at most 10000 records; this one has 22369621');
+        // The records past the limit are counted a little way, then the rest is read unscanned.
+        assert.match(problem(answer, 413), /^A batch may hold at most 10000 records; this one has more than \d+$/);
         // Before: the whole body was parsed first, freezing the process for 24-60 s. Generous margins for a loaded machine.
         assert.ok(elapsed < 20_000, `answered in ${Math.round(elapsed)} ms`);
         assert.ok(latencies.length >= 3, `health probes during the upload: ${latencies.length}`);
@@ -216,7 +217,7 @@ for (const backend of backends) {
         const objects = gzipSync(Buffer.alloc(3 * 5_592_405, '{},'), { level: 9 });
         const records = Buffer.concat([gzipSync('['), objects, objects, gzipSync('{}]')]);
         started = performance.now();
-        assert.match(problem(await send(api.app, 'PUT', '/benefit-categories-batch', records, { 'content-encoding': 'gzip' }), 413), /at most 10000 records; this one has 11184811$/);
+        assert.match(problem(await send(api.app, 'PUT', '/benefit-categories-batch', records, { 'content-encoding': 'gzip' }), 413), /at most 10000 records; this one has more than \d+$/);
         assert.ok(performance.now() - started < 10_000);
       });
     });
