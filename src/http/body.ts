@@ -113,7 +113,7 @@ async function readJson(request: FastifyRequest, payload: Readable, response: Se
       payload.off('error', onAbort);
       payload.off('aborted', onAbort);
       chunks = [];
-      if (failed) release();
+      if (failed || !response) release();
     };
     const fail = (error: Error) => {
       if (settled) return;
