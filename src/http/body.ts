@@ -91,6 +91,11 @@ async function readJson(request: FastifyRequest, payload: Readable, response: Se
     const expected = declared * 2;
     if (!(await budget.take(expected))) return drainThen(payload, busy(), maxBodyBytes);
     held = expected;
+    // A client that left while it waited is told apart here: its stream has nothing more to say.
+    if (payload.destroyed) {
+      release();
+      throw new ClientAbort();
+    }
   }
 
   const batch = isBatchRoute(request);
@@ -199,6 +204,7 @@ const busy = () =>
 function drainThen(payload: Readable, error: Error, maxBodyBytes: number): Promise<never> {
   return new Promise((_resolve, reject) => {
     if (payload.readableEnded) return reject(error);
+    if (payload.destroyed) return reject(new ClientAbort());
     let drained = 0;
     const done = (reason: Error) => {
       payload.off('data', onData);
