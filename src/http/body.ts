@@ -170,9 +170,12 @@ async function readJson(request: FastifyRequest, payload: Readable, response: Se
 
     const onEnd = () => {
       if (settled) return;
+      if (tooManyRecords) {
+        stop(true);
+        return reject(tooManyRecordsError(maxBatchRecords, String(scanner.topLevelItems)));
+      }
       const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, bytes).toString('utf8');
-      stop(tooManyRecords);
-      if (tooManyRecords) return reject(tooManyRecordsError(maxBatchRecords, String(scanner.topLevelItems)));
+      stop(false);
       if (text.length === 0) return resolve(undefined);
       try {
         resolve(JSON.parse(text));
