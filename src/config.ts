@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { DEFAULT_MAX_TEXT_CHARS } from './derive/validate.js';
+import { getHeapStatistics } from 'node:v8';
 
 /** Environment → typed configuration, read once and checked up front (fail fast, one clear line). */
 export interface Config {
@@ -13,6 +14,12 @@ export interface Config {
   readonly maxBodyBytes: number;
   /** Cap of text fields the vendor gives no maximum (`notes`), in characters. */
   readonly maxTextChars: number;
+  /**
+   * Memory all request bodies may hold at once (being received, decoded, parsed or handled): their
+   * decoded bytes plus an estimate of what their JSON values cost on the heap. Past it, requests wait
+   * briefly, then get 503.
+   */
+  readonly maxInflightBodyBytes: number;
   /** Deepest nesting of arrays/objects a JSON body may have (a batch needs 2). */
   readonly maxJsonDepth: number;
   /** Total size of a request's headers. */
@@ -61,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBatchRecords: integer(env, 'VBAPI_MAX_BATCH_RECORDS', 10_000, 1, 1_000_000),
     maxBodyBytes: integer(env, 'VBAPI_MAX_BODY_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     maxTextChars: integer(env, 'VBAPI_MAX_TEXT_CHARS', DEFAULT_MAX_TEXT_CHARS, 1, 10_000_000),
+    maxInflightBodyBytes: integer(env, 'VBAPI_MAX_INFLIGHT_BODY_BYTES', defaultInflightBodyBytes(), 1024 * 1024, 64 * 1024 * 1024 * 1024),
     maxJsonDepth: integer(env, 'VBAPI_MAX_JSON_DEPTH', 32, 2, 10_000),
     maxHeaderBytes: integer(env, 'VBAPI_MAX_HEADER_BYTES', 16 * 1024, 1024, 1024 * 1024),
     requestTimeoutMs: integer(env, 'VBAPI_REQUEST_TIMEOUT_MS', 120_000, 1_000, 3_600_000),
@@ -78,6 +86,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     passwordHashConcurrency: integer(env, 'VBAPI_PASSWORD_HASH_CONCURRENCY', Math.min(availableParallelism(), 3), 1, 64),
     passwordHashQueue: integer(env, 'VBAPI_PASSWORD_HASH_QUEUE', 64, 1, 100_000),
   };
+}
+
+/**
+ * A sixteenth of V8's heap limit, at most 256 MiB. At the peak of parsing, a body holds its bytes
+ * about four times over (the received chunks, their concatenation, the text, the parsed strings)
+ * beside its values, so the budget's worst case stays near a quarter of the heap: the rest is left
+ * to the handlers, the stores' caches and the responses. With Node's default heap limit on a 64-bit
+ * machine (about 4 GiB), that is 256 MiB: four 64 MiB bodies at once.
+ */
+function defaultInflightBodyBytes(): number {
+  return Math.min(256 * 1024 * 1024, Math.floor(getHeapStatistics().heap_size_limit / 16));
 }
 
 function secret(value: string | undefined): string | undefined {
