@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { stringify } from 'yaml';
 import { openApiDocument } from '../derive/openapi.js';
+import { success } from './envelope.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -15,6 +16,21 @@ const yaml = stringify(document);
 export function openApiRoutes(app: FastifyInstance): void {
   app.get('/openapi.json', async (_request, reply) => reply.type('application/json; charset=utf-8').send(document));
   app.get('/openapi.yaml', async (_request, reply) => reply.type('application/yaml; charset=utf-8').send(yaml));
+}
+
+/**
+ * `GET /`: where to go from here. Browsers (who ask for HTML) are sent to the reference page;
+ * everything else gets a small index in the envelope.
+ */
+export function indexRoute(app: FastifyInstance): void {
+  app.get('/', async (request, reply) => {
+    if (/\btext\/html\b/i.test(request.headers.accept ?? '')) return reply.redirect('/docs', 302);
+    return success(request.id, {
+      name: 'vbapi-server',
+      version,
+      links: { docs: '/docs', openapi: '/openapi.json', health: '/healthz' },
+    });
+  });
 }
 
 /** `GET /docs`: Swagger UI, its assets served from the package itself (no CDN), with a working "Try it out". */

@@ -14,6 +14,12 @@ import { TENANT_LOCK, tenantMigrations } from './tenant-schema.js';
 
 export type StoreConfig = Pick<Config, 'dataDir' | 'databaseUrl'> & Partial<Pick<Config, 'statementTimeoutMs'>>;
 
+/** Open tenants, and per PostgreSQL server its connections (for /metrics). */
+export interface StoreStats {
+  readonly openTenants: number;
+  readonly pools: readonly { readonly server: string; readonly inUse: number; readonly idle: number; readonly waiting: number; readonly max: number }[];
+}
+
 /**
  * The registry of tenant databases plus the open, migrated connection to each. The store is chosen
  * by configuration: PostgreSQL when DATABASE_URL is set, the embedded PGlite otherwise.
@@ -133,6 +139,14 @@ export class Store {
       await db.close().catch(() => undefined);
       throw error;
     }
+  }
+
+  /**
+   * For /metrics. Minimal: open tenants only; the per-server pool figures come with the connection
+   * budget work (each PostgreSQL pool reports in use / idle / waiting / max there).
+   */
+  stats(): StoreStats {
+    return { openTenants: this.tenants.size, pools: [] };
   }
 
   /** Whether the registry and every opened tenant database answer within two seconds. */
