@@ -159,6 +159,7 @@ for (const backend of backends) {
       setups.push(setup);
       const first = await serving(setup, async (base, stdout) => {
         assert.match(stdout, /curl -s -X POST http:\/\/127\.0\.0\.1:\d+\/user-authentication/);
+        assert.ok(stdout.includes(`Or try it in a browser: ${base}/docs`), 'the first-run block points to /docs');
         const { headers, credentials } = await demoHeaders(base, stdout); // the printed key and password work
         const response = await fetch(`${base}/groups-batch`, { method: 'PUT', headers, body: JSON.stringify([group('FIRST')]) });
         assert.equal(response.status, 207);
@@ -179,10 +180,27 @@ for (const backend of backends) {
   });
 }
 
+test('serve: readable start-up lines naming the URL, the store and /docs; the first-run block is not interleaved with them', async () => {
+  const setup = await backends[0]!.prepare();
+  try {
+    await serving(setup, async (base, stdout) => {
+      const lines = stdout.split('\n');
+      assert.ok(lines.some((line) => line.endsWith(`INFO: VBAPI server ready on ${base}, using the embedded store in ${setup.config.dataDir}; API reference: ${base}/docs {"url":"${base}","store":"pglite"}`)), stdout);
+      assert.ok(!lines.some((line) => line.startsWith('{')), 'LOG_FORMAT=pretty: no JSON lines');
+      const block = stdout.slice(stdout.indexOf('First run:'), stdout.indexOf('(log in under Authentication'));
+      assert.match(block, /API key: +vba_/);
+      assert.doesNotMatch(block, /^\[\d\d:\d\d:\d\d\.\d{3}\]/m, 'no log line inside the first-run block');
+      assert.ok(stdout.indexOf('First run:') > stdout.indexOf('VBAPI server ready'), 'the block comes after the start-up lines');
+    }, { LOG_LEVEL: 'info', LOG_FORMAT: 'pretty' });
+  } finally {
+    await setup.cleanup();
+  }
+});
+
 /** Runs `vbapi serve` until `work` is done, then stops it with SIGTERM and expects a clean exit. */
-async function serving<T>(setup: StoreSetup, work: (base: string, stdout: string) => Promise<T>): Promise<T> {
+async function serving<T>(setup: StoreSetup, work: (base: string, stdout: string) => Promise<T>, env: Record<string, string> = {}): Promise<T> {
   const port = await freePort();
-  const server = start(['serve', '--port', String(port)], storeEnv(setup));
+  const server = start(['serve', '--port', String(port)], { ...storeEnv(setup), ...env });
   let stdout = '';
   let stderr = '';
   server.stdout!.on('data', (chunk) => (stdout += chunk));
