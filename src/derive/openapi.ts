@@ -251,16 +251,23 @@ const describe = (field: Field) =>
   : field.defaultValue !== undefined ? { description: `Stored as ${field.defaultValue} when omitted or null.` }
   : {};
 
-/** The record as the vendor models it: its required fields are what a client must send. */
+/**
+ * The record as the vendor models it: its required fields are what a client must send. One schema
+ * serves requests and responses, so it does not forbid other properties: the server ignores unknown
+ * fields in requests (as the vendor does), and saying `additionalProperties: false` would tell
+ * generated clients and readers the opposite.
+ */
 export function recordComponent(entity: Entity): JsonSchema {
   return {
     type: 'object',
-    description: `${capitalise(entity.label)}; key \`${entity.key.name}\`. Every response carries every field.`,
+    description:
+      `${capitalise(entity.label)}; key \`${entity.key.name}\` (no leading or trailing spaces). ` +
+      'In requests, fields not listed here (including other spellings of listed ones) are ignored, not refused. ' +
+      'Every response carries every listed field, and no other.',
     properties: Object.fromEntries(
       entity.fields.map((field) => [field.name, { ...fieldSchema(field), ...describe(field) }]),
     ),
     required: entity.fields.filter((field) => field.required).map((field) => field.name),
-    additionalProperties: false,
     examples: [example(entity)],
   };
 }
