@@ -50,7 +50,13 @@ export const DOCS_PAGE_SCRIPT = String.raw`
           var token = body && body.data && body.data.authenticationResult && body.data.authenticationResult.idToken;
           var ui = getUi();
           if (token && ui) {
-            ui.preauthorizeApiKey('bearerAuth', token);
+            // As preauthorizeApiKey does, but kept across visits like the credentials typed into Authorize.
+            var scheme = ui.specSelectors.specJson().getIn(['components', 'securitySchemes', 'bearerAuth']);
+            if (ui.authActions.authorizeWithPersistOption && scheme) {
+              ui.authActions.authorizeWithPersistOption({ bearerAuth: { name: 'bearerAuth', schema: scheme.toJS(), value: token } });
+            } else {
+              ui.preauthorizeApiKey('bearerAuth', token);
+            }
             // Operations opened from now on start with the database and client just used.
             ui.specActions.updateSpec(withRemembered(ui.specSelectors.specStr()));
           }
