@@ -22,6 +22,8 @@ export interface Config {
   readonly rateLimit: { readonly perSecond: number; readonly burst: number } | null;
   /** When set, rate-limit buckets live in Redis and are shared by every server instance. */
   readonly redisUrl: string | undefined;
+  /** How long a batch answer stays replayable under its Idempotency-Key. */
+  readonly idempotencyTtlSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -46,6 +48,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenLifetimeSeconds: integer(env, 'VBAPI_TOKEN_TTL_SECONDS', 86_400, 1, 31 * 86_400),
     rateLimit: rateLimit(env.VBAPI_RATE_LIMIT ?? '25/50'),
     redisUrl: env.REDIS_URL || undefined,
+    idempotencyTtlSeconds: integer(env, 'VBAPI_IDEMPOTENCY_TTL_SECONDS', 86_400, 1, 31 * 86_400),
   };
 }
 

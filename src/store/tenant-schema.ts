@@ -17,6 +17,27 @@ export const tenantMigrations: readonly Migration[] = [
       for (const entity of entities) for (const sql of createTable(entity, entityNamed)) await tx.query(sql);
     },
   },
+  {
+    version: 2,
+    name: 'idempotency keys of batch requests',
+    // One row per (client, Idempotency-Key): the request's fingerprint and the answer stored in the
+    // same transaction as the batch's writes. `body` is text, not jsonb, so replays are byte for byte.
+    up: async (tx) => {
+      await tx.query(
+        `CREATE TABLE idempotency_keys (
+           client_id text NOT NULL,
+           idempotency_key text NOT NULL,
+           fingerprint text NOT NULL,
+           status integer NOT NULL,
+           headers text NOT NULL,
+           body text NOT NULL,
+           created_at timestamptz NOT NULL DEFAULT now(),
+           expires_at timestamptz NOT NULL,
+           PRIMARY KEY (client_id, idempotency_key))`,
+      );
+      await tx.query('CREATE INDEX idempotency_keys_expires_at ON idempotency_keys (expires_at)');
+    },
+  },
 ];
 
 export async function addMissingColumns(tx: Queryable): Promise<void> {
