@@ -4,6 +4,7 @@ import pino from 'pino';
 import { Accounts } from '../auth/accounts.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { Store, StoreError } from '../store/store.js';
+import { BULK_COMMANDS, BULK_USAGE, runBulkCommand } from './bulk.js';
 import { serve } from './serve.js';
 
 const USAGE = `usage: vbapi <command>
@@ -16,6 +17,7 @@ const USAGE = `usage: vbapi <command>
   key revoke <key-prefix-or-id>                      revoke an API key
   user create <clientId> <username> (--password <pw> | --password-stdin) --database <name> [--database <name> …]
   user grant <clientId> <username> --database <name> [--database <name> …]
+${BULK_USAGE}
 
 The store: PostgreSQL when DATABASE_URL is set, else the embedded store in VBAPI_DATA_DIR (default ./data).`;
 
@@ -89,6 +91,8 @@ const commands: Record<string, { args: string; arity: number; run: (store: Store
 };
 
 async function main(argv: string[]): Promise<void> {
+  // import/export/seed are clients of a running server, with options of their own.
+  if (BULK_COMMANDS.has(argv[0] ?? '')) return void (process.exitCode = await runBulkCommand(argv));
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -138,7 +138,7 @@ export function batchUpserter(entity: Entity) {
       if (error instanceof HookError) throw error.cause;
       if (classify(error) === 'unavailable') throw unavailable('The database is unavailable; nothing was applied. Retry later.');
       // The transaction rolled back: none of this request's records were written.
-      context.log.error({ err: error, entity: entity.name }, 'batch transaction failed');
+      context.log.error({ err: error, entity: entity.name }, 'batch transaction failed')
       const results = [...checked];
       for (const candidate of valid) {
         results[candidate.index] = outcome(

@@ -108,10 +108,13 @@ export async function holding<T>(db: Database, scope: IdempotencyScope, log: Fas
   }
 }
 
+/** The text whose 64-bit hash is the advisory lock of a key (a hash collision costs at worst a spurious 409). */
+export const advisoryLockName = (clientId: string, key: string) => JSON.stringify(['idempotency', clientId, key]);
+
 /** Inside the batch transaction, before any write: the cross-instance lock, then the row read again under it. */
 export async function claim(tx: Queryable, scope: IdempotencyScope): Promise<void> {
   const [lock] = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked', [
-    `idempotency\u0000${scope.clientId}\u0000${scope.key}`,
+    advisoryLockName(scope.clientId, scope.key),
   ]);
   if (!lock?.locked) throw conflict();
   const [row] = await tx.query<Row>(SELECT, [scope.clientId, scope.key]);
