@@ -28,25 +28,26 @@ const MAX_ATTEMPTS = 8;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Credentials from flags, else the environment (VBAPI_URL, VBAPI_API_KEY, …); missing ones are named. */
+const SOURCES: [keyof ServerCredentials, string, string][] = [
+  ['url', 'server', 'VBAPI_URL'],
+  ['apiKey', 'api-key', 'VBAPI_API_KEY'],
+  ['clientId', 'client-id', 'VBAPI_CLIENT_ID'],
+  ['clientCode', 'client-code', 'VBAPI_CLIENT_CODE'],
+  ['database', 'database', 'VBAPI_DATABASE'],
+  ['username', 'username', 'VBAPI_USERNAME'],
+  ['password', 'password', 'VBAPI_PASSWORD'],
+];
+
 export function credentialsFrom(values: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv = process.env): ServerCredentials {
-  const pick = (flag: string, variable: string) => (values[flag] as string | undefined) ?? env[variable];
-  const found = {
-    url: pick('server', 'VBAPI_URL'),
-    apiKey: pick('api-key', 'VBAPI_API_KEY'),
-    clientId: pick('client-id', 'VBAPI_CLIENT_ID'),
-    clientCode: pick('client-code', 'VBAPI_CLIENT_CODE'),
-    database: pick('database', 'VBAPI_DATABASE'),
-    username: pick('username', 'VBAPI_USERNAME'),
-    password: pick('password', 'VBAPI_PASSWORD'),
-  };
-  const missing = Object.entries(found).filter(([, value]) => !value).map(([name]) => name);
-  if (missing.length) {
-    throw new CredentialsMissing(
-      `missing ${missing.join(', ')}: give --server, --api-key, --client-id, --client-code, --database, --username, --password ` +
-        'or set VBAPI_URL, VBAPI_API_KEY, VBAPI_CLIENT_ID, VBAPI_CLIENT_CODE, VBAPI_DATABASE, VBAPI_USERNAME, VBAPI_PASSWORD',
-    );
+  const found: Record<string, string> = {};
+  const missing: string[] = [];
+  for (const [name, flag, variable] of SOURCES) {
+    const value = (values[flag] as string | undefined) ?? env[variable];
+    if (value) found[name] = value;
+    else missing.push(`--${flag} (or ${variable})`);
   }
-  return { ...(found as Record<keyof ServerCredentials, string>), url: found.url!.replace(/\/+$/, '') };
+  if (missing.length) throw new CredentialsMissing(`missing ${missing.join(', ')}`);
+  return { ...(found as unknown as ServerCredentials), url: found.url!.replace(/\/+$/, '') };
 }
 
 export class CredentialsMissing extends Error {}

@@ -49,6 +49,8 @@ export function convertCell(field: Field, cell: unknown): Converted {
     return field.type === 'date-time' ? { ok: true, value: cell.toISOString() } : convertText(field, cell.toISOString());
   }
   if (typeof cell === 'number') {
+    // A date cell without its date format reads as Excel's serial day number (days since 1899-12-30).
+    if (field.type === 'date-time') return { ok: true, value: new Date(Math.round((cell - 25_569) * 86_400_000)).toISOString() };
     if (field.type === 'double') return { ok: true, value: cell };
     if (field.type === 'int32') return Number.isInteger(cell) ? { ok: true, value: cell } : convertText(field, String(cell));
     if (field.type === 'boolean' && (cell === 0 || cell === 1)) return { ok: true, value: cell === 1 };

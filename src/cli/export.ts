@@ -54,7 +54,12 @@ function ndjsonWriter(target: Writable, names: string[]): RecordWriter {
 }
 
 function csvWriter(target: Writable, names: string[]): RecordWriter {
-  const csv = stringify({ header: true, columns: names, quoted_empty: true, cast: { boolean: (value) => (value ? 'true' : 'false') } });
+  const csv = stringify({
+    header: true,
+    columns: names,
+    // Only the empty string is quoted (`""`); null stays an empty cell. (The `quoted_empty` option would quote both.)
+    cast: { boolean: (value) => (value ? 'true' : 'false'), string: (value) => (value === '' ? { value, quoted_empty: true } : value) },
+  });
   csv.pipe(target, { end: target !== process.stdout });
   return {
     write: (record) => drained(csv, csv.write(names.map((name) => record[name] ?? null))),

@@ -147,7 +147,7 @@ function cellValue(value: ExcelJS.CellValue): unknown {
 }
 
 async function* xlsxRows(entity: Entity, input: NodeJS.ReadableStream, options: { mapping?: Record<string, string>; sheet?: string }): AsyncGenerator<InputRow> {
-  const workbook = new ExcelJS.stream.xlsx.WorkbookReader(input as never, { worksheets: 'emit', sharedStrings: 'cache', hyperlinks: 'ignore', styles: 'ignore', entries: 'ignore' });
+  const workbook = new ExcelJS.stream.xlsx.WorkbookReader(input as never, { worksheets: 'emit', sharedStrings: 'cache', hyperlinks: 'ignore', styles: 'cache', entries: 'ignore' });
   let found = false;
   for await (const worksheet of workbook) {
     const sheet = worksheet as unknown as AsyncIterable<ExcelJS.Row> & { name: string };
