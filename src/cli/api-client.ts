@@ -121,7 +121,11 @@ export class ApiClient {
         const retryAfter = Number(response.headers.get('retry-after'));
         if (Number.isFinite(retryAfter) && retryAfter > 0) waitMs = Math.max(waitMs, retryAfter * 1000);
       } catch (error) {
-        why = `network: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`;
+        // fetch reports a network failure as a TypeError whose cause carries a code (ECONNREFUSED,
+        // ECONNRESET, UND_ERR_SOCKET…); anything else (an invalid header value) will not get better.
+        const cause = (error as Error).cause as { code?: unknown; message?: string } | undefined;
+        if (typeof cause?.code !== 'string') throw new ServerError(`${method} ${url}: ${(error as Error).message}`);
+        why = `network: ${cause.message ?? cause.code}`;
       }
       if (attempt >= MAX_ATTEMPTS) throw new ServerError(`${method} ${url} failed after ${attempt} attempts: ${why}`);
       this.onRetry(`${why}; retrying in ${(waitMs / 1000).toFixed(1)} s`);
