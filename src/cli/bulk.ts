@@ -7,21 +7,12 @@ import { runExport, type ExportFormat } from './export.js';
 import { describeSummary, runImport, type ImportSummary } from './import.js';
 import { memorySource, seedRecords } from './seed.js';
 import { formatOf, openSource } from './sources.js';
+import { BULK_USAGE } from './bulk-usage.js';
 
 /**
  * `vbapi import | export | seed`: clients of a running server (they never open the store), so
  * they work against any deployment and go through the same validation as every other client.
  */
-export const BULK_USAGE = `  import <benefits|benefit-categories|groups> <file> [--format csv|ndjson|json|xlsx] [--map mapping.json] [--sheet name]
-         [--batch-size N] [--dry-run] [--all-or-none] [--report results.csv] [--resume] [--checkpoint file]
-  export <benefits|benefit-categories|groups> [--format csv|ndjson|xlsx] [--out file]
-  seed [--categories N] [--benefits N] [--groups N]
-      import/export/seed talk to a running server: --server URL --api-key --client-id --client-code --database
-      --username --password, or VBAPI_URL, VBAPI_API_KEY, VBAPI_CLIENT_ID, VBAPI_CLIENT_CODE, VBAPI_DATABASE,
-      VBAPI_USERNAME, VBAPI_PASSWORD. Exit status: 0 every row succeeded, 1 some failed, 2 usage.`;
-
-export const BULK_COMMANDS = new Set(['import', 'export', 'seed']);
-
 class BulkUsage extends Error {}
 
 const log = (line: string) => console.error(`vbapi: ${line}`);

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { Accounts } from '../auth/accounts.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { Store, StoreError } from '../store/store.js';
-import { BULK_COMMANDS, BULK_USAGE, runBulkCommand } from './bulk.js';
+import { BULK_COMMANDS, BULK_USAGE } from './bulk-usage.js';
 import { serve } from './serve.js';
 
 const USAGE = `usage: vbapi <command>
@@ -92,7 +92,7 @@ const commands: Record<string, { args: string; arity: number; run: (store: Store
 
 async function main(argv: string[]): Promise<void> {
   // import/export/seed are clients of a running server, with options of their own.
-  if (BULK_COMMANDS.has(argv[0] ?? '')) return void (process.exitCode = await runBulkCommand(argv));
+  if (BULK_COMMANDS.has(argv[0] ?? '')) return void (process.exitCode = await (await import('./bulk.js')).runBulkCommand(argv));
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
