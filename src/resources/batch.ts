@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { statements } from '../derive/sql.js';
-import { describeErrors, recordValidator, rowsJson, type FieldError, type Row } from '../derive/validate.js';
+import { describeErrors, recordValidator, rowsJson, type FieldError, type Row, type TextLimits } from '../derive/validate.js';
 import { entityNamed, type Entity } from '../entities/index.js';
 import { copyText } from '../derive/copy.js';
 import type { Database, Queryable } from '../store/database.js';
@@ -40,8 +40,8 @@ interface Candidate {
  * (and lock) the referenced keys, so a record naming a missing one gets its own 422, then one
  * INSERT … ON CONFLICT for every distinct key. Answers keep the input order.
  */
-export function batchUpserter(entity: Entity) {
-  const validate = recordValidator(entity);
+export function batchUpserter(entity: Entity, limits?: TextLimits) {
+  const validate = recordValidator(entity, limits);
   const sql = statements(entity, entityNamed);
   const keyName = entity.key.name;
   const danglingReferences = referenceChecker(entity);
@@ -101,9 +101,11 @@ export function batchUpserter(entity: Entity) {
     // still commit the Idempotency-Key's answer.
     const undoable = options.validateOnly || options.allOrNone;
     let createdCount = 0;
+    let answered: BatchOutcome[];
     try {
       // Retried as a whole on a deadlock or serialization failure; nothing is answered until it commits.
-      const answered = await withRetry(() => db.transaction(async (tx) => {
+      // The answer is built inside the transaction because the Idempotency-Key stores it with the writes.
+      answered = await withRetry(() => db.transaction(async (tx) => {
         const results = [...checked];
         createdCount = 0;
         await hook(() => options.idempotency?.claim(tx));
@@ -132,13 +134,11 @@ export function batchUpserter(entity: Entity) {
         await hook(() => options.idempotency?.store(tx, results));
         return results;
       }));
-      if (createdCount) refreshStatistics(db, entity.table, createdCount, context.log);
-      return answered;
     } catch (error) {
       if (error instanceof HookError) throw error.cause;
       if (classify(error) === 'unavailable') throw unavailable('The database is unavailable; nothing was applied. Retry later.');
       // The transaction rolled back: none of this request's records were written.
-      context.log.error({ err: error, entity: entity.name }, 'batch transaction failed')
+      context.log.error({ err: error, entity: entity.name }, 'batch transaction failed');
       const results = [...checked];
       for (const candidate of valid) {
         results[candidate.index] = outcome(
@@ -149,6 +149,9 @@ export function batchUpserter(entity: Entity) {
       }
       return results;
     }
+    // Committed: from here on nothing may report "Not applied".
+    refreshStatistics(db, entity.table, createdCount, context.log);
+    return answered;
   };
 }
 

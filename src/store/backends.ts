@@ -1,10 +1,10 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { ident } from '../derive/sql.js';
 import type { Database } from './database.js';
 import { openPglite } from './pglite.js';
-import { databaseNameOf, openPostgres, withDatabaseName } from './postgres.js';
+import { databaseNameOf, openPostgres, withDatabaseName, type PostgresOptions } from './postgres.js';
 
 /** Where the registry and the tenant databases physically live: a PGlite directory tree or a PostgreSQL server. */
 export interface Backend {
@@ -13,6 +13,8 @@ export interface Backend {
   /** Creates the physical database of registry entry `id`; returns its location. */
   create(id: number): Promise<string>;
   open(location: string): Promise<Database>;
+  /** Removes what `create` made (after a failed `database create`); the database must be closed. */
+  drop(location: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -26,13 +28,14 @@ export async function pgliteBackend(dataDir: string): Promise<Backend> {
     // Directory names come from the registry id alone: nothing a client sends reaches a path.
     create: async (id) => `db-${id}`,
     open: (location) => openPglite(join(root, 'databases', location)),
+    drop: (location) => rm(join(root, 'databases', location), { recursive: true, force: true }),
     close: () => registry.close(),
   };
 }
 
-export function postgresBackend(databaseUrl: string, logger: Logger): Backend {
+export function postgresBackend(databaseUrl: string, logger: Logger, settings: PostgresOptions = {}): Backend {
   const registryName = databaseNameOf(databaseUrl);
-  const registry = openPostgres(databaseUrl, logger);
+  const registry = openPostgres(databaseUrl, logger, undefined, settings);
   return {
     kind: 'postgres',
     registry,
@@ -43,7 +46,8 @@ export function postgresBackend(databaseUrl: string, logger: Logger): Backend {
       await registry.query(`CREATE DATABASE ${ident(name)}`);
       return name;
     },
-    open: async (location) => openPostgres(withDatabaseName(databaseUrl, location), logger),
+    open: async (location) => openPostgres(withDatabaseName(databaseUrl, location), logger, undefined, settings),
+    drop: async (location) => void (await registry.query(`DROP DATABASE IF EXISTS ${ident(location)}`)),
     close: () => registry.close(),
   };
 }

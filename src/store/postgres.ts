@@ -4,16 +4,22 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from 'pino';
 import { typeParsers, type Database, type Queryable } from './database.js';
-import { classify } from './errors.js';
+import { isBrokenConnection } from './errors.js';
 
 const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     typeParsers[oid] ?? pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
-export function openPostgres(connectionString: string, logger: Logger, max = 10): Database {
+export interface PostgresOptions {
+  /** Cancels a statement running longer (SQLSTATE 57014 → 503); 0 = no limit. */
+  readonly statementTimeoutMs?: number;
+}
+
+export function openPostgres(connectionString: string, logger: Logger, max = 10, settings: PostgresOptions = {}): Database {
+  const options = `-c TimeZone=UTC -c statement_timeout=${settings.statementTimeoutMs ?? 0}`;
   // A server that does not answer must not hold requests: connecting gives up after 5 s.
-  const pool = new pg.Pool({ connectionString, max, types, options: '-c TimeZone=UTC', connectionTimeoutMillis: 5000 });
+  const pool = new pg.Pool({ connectionString, max, types, options, connectionTimeoutMillis: 5000 });
   /** A connection that cannot be had means the database is unavailable, whatever the error says. */
   const connect = () =>
     pool.connect().catch((error: Error & { code?: string }) => {
@@ -30,7 +36,7 @@ export function openPostgres(connectionString: string, logger: Logger, max = 10)
       failure = error as Error;
       throw error;
     } finally {
-      client.release(failure && classify(failure) === 'unavailable' ? failure : undefined);
+      client.release(failure && isBrokenConnection(failure) ? failure : undefined);
     }
   };
   const copyInto = async (client: pg.PoolClient, table: string, columns: string, text: string) => {
@@ -48,7 +54,7 @@ export function openPostgres(connectionString: string, logger: Logger, max = 10)
     },
     async transaction(work) {
       const client = await connect();
-      let failure: Error | undefined;
+      let broken: Error | undefined;
       try {
         await client.query('BEGIN');
         const result = await work({
@@ -58,12 +64,12 @@ export function openPostgres(connectionString: string, logger: Logger, max = 10)
         await client.query('COMMIT');
         return result;
       } catch (error) {
-        failure = error as Error;
-        await client.query('ROLLBACK').catch(() => undefined);
+        if (isBrokenConnection(error)) broken = error as Error;
+        // A connection that cannot even roll back is discarded; one that did is as good as new.
+        else await client.query('ROLLBACK').catch((rollbackFailure: Error) => (broken = rollbackFailure));
         throw error;
       } finally {
-        // A connection whose transaction failed is discarded rather than trusted again.
-        client.release(failure);
+        client.release(broken);
       }
     },
     close: () => pool.end(),

@@ -8,9 +8,11 @@ import { lockDataDir } from './lock.js';
 
 export { StoreError };
 import { migrate } from './migrate.js';
-import { openPostgres } from './postgres.js';
+import { openPostgres, type PostgresOptions } from './postgres.js';
 import { DATABASE_NAME, REGISTRY_LOCK, registryMigrations, type RegisteredDatabase } from './registry.js';
-import { TENANT_LOCK, addMissingColumns, tenantMigrations } from './tenant-schema.js';
+import { TENANT_LOCK, tenantMigrations } from './tenant-schema.js';
+
+export type StoreConfig = Pick<Config, 'dataDir' | 'databaseUrl'> & Partial<Pick<Config, 'statementTimeoutMs'>>;
 
 /**
  * The registry of tenant databases plus the open, migrated connection to each. The store is chosen
@@ -23,12 +25,14 @@ export class Store {
     private readonly backend: Backend,
     private readonly logger: Logger,
     private readonly release: () => Promise<void>,
+    private readonly postgresSettings: PostgresOptions = {},
   ) {}
 
-  static async open(config: Pick<Config, 'dataDir' | 'databaseUrl'>, logger: Logger): Promise<Store> {
+  static async open(config: StoreConfig, logger: Logger): Promise<Store> {
     if (config.databaseUrl) {
-      const backend = postgresBackend(config.databaseUrl, logger);
-      return Store.init(backend, logger, async () => undefined);
+      const settings = { statementTimeoutMs: config.statementTimeoutMs ?? 0 };
+      const backend = postgresBackend(config.databaseUrl, logger, settings);
+      return Store.init(backend, logger, async () => undefined, settings);
     }
     await mkdir(config.dataDir, { recursive: true });
     const unlock = await lockDataDir(config.dataDir);
@@ -40,14 +44,14 @@ export class Store {
     }
   }
 
-  private static async init(backend: Backend, logger: Logger, release: () => Promise<void>): Promise<Store> {
+  private static async init(backend: Backend, logger: Logger, release: () => Promise<void>, settings?: PostgresOptions): Promise<Store> {
     try {
-      await migrate(backend.registry, registryMigrations, { lockId: REGISTRY_LOCK });
+      await migrate(backend.registry, registryMigrations, { lockId: REGISTRY_LOCK, what: 'the registry' });
     } catch (error) {
       await backend.close().catch(() => undefined);
       throw error;
     }
-    return new Store(backend, logger, release);
+    return new Store(backend, logger, release, settings);
   }
 
   get kind(): Backend['kind'] {
@@ -100,14 +104,19 @@ export class Store {
       [name, options.url !== undefined],
     );
     if (!row) throw new StoreError(`database "${name}" already exists`);
+    let created: string | undefined;
     try {
-      const location = options.url ?? (await this.backend.create(row.id));
+      const location = options.url ?? (created = await this.backend.create(row.id));
       await this.backend.registry.query('UPDATE databases SET location = $1 WHERE id = $2', [location, row.id]);
       const entry = { id: row.id, name, location, external: options.url !== undefined };
       await this.tenant(name);
       return entry;
     } catch (error) {
+      const opened = this.tenants.get(name);
       this.tenants.delete(name);
+      await (await opened?.catch(() => null))?.close().catch(() => undefined);
+      // What this call created goes too (never an adopted --url database): a retry starts clean.
+      if (created !== undefined) await this.backend.drop(created).catch((dropError: unknown) => this.logger.error({ err: dropError, location: created }, 'could not remove a database whose creation failed'));
       await this.backend.registry.query('DELETE FROM databases WHERE id = $1', [row.id]);
       throw error;
     }
@@ -115,9 +124,9 @@ export class Store {
 
   private async openTenant(entry: RegisteredDatabase): Promise<Database> {
     if (!entry.location) throw new StoreError(`database "${entry.name}" is still being created`);
-    const db = entry.external ? openPostgres(entry.location, this.logger) : await this.backend.open(entry.location);
+    const db = entry.external ? openPostgres(entry.location, this.logger, undefined, this.postgresSettings) : await this.backend.open(entry.location);
     try {
-      const applied = await migrate(db, tenantMigrations, { lockId: TENANT_LOCK, reconcile: addMissingColumns });
+      const applied = await migrate(db, tenantMigrations, { lockId: TENANT_LOCK, what: `database "${entry.name}"` });
       if (applied.length) this.logger.info({ database: entry.name, applied }, 'migrated database');
       return db;
     } catch (error) {
