@@ -4,9 +4,10 @@ import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Transform } from 'node:stream';
 import { parse } from 'csv-parse';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import type { Entity, Field } from '../entities/index.js';
 import { columnFields, convertCell, convertText, ImportInputError, type Converted } from './convert.js';
+import { Utf8WorkbookReader } from './xlsx-reader.js';
 
 /** One input record: its row number (as the file's reader sees it) and either the record or what is wrong with it. */
 export type InputRow = { readonly row: number; readonly record: Record<string, unknown> } | { readonly row: number; readonly error: string };
@@ -147,7 +148,7 @@ function cellValue(value: ExcelJS.CellValue): unknown {
 }
 
 async function* xlsxRows(entity: Entity, input: NodeJS.ReadableStream, options: { mapping?: Record<string, string>; sheet?: string }): AsyncGenerator<InputRow> {
-  const workbook = new ExcelJS.stream.xlsx.WorkbookReader(input as never, { worksheets: 'emit', sharedStrings: 'cache', hyperlinks: 'ignore', styles: 'cache', entries: 'ignore' });
+  const workbook = new Utf8WorkbookReader(input as never, { worksheets: 'emit', sharedStrings: 'cache', hyperlinks: 'ignore', styles: 'cache', entries: 'ignore' });
   let found = false;
   for await (const worksheet of workbook) {
     const sheet = worksheet as unknown as AsyncIterable<ExcelJS.Row> & { name: string };
