@@ -44,6 +44,8 @@ export interface Config {
   readonly rateLimit: RateLimitConfig | null;
   /** When set, rate-limit buckets live in Redis and are shared by every server instance. */
   readonly redisUrl: string | undefined;
+  /** How long a batch answer stays replayable under its Idempotency-Key. */
+  readonly idempotencyTtlSeconds: number;
   /** Logins per client (all its keys and users together); null = off. */
   readonly loginRate: RateLimitConfig | null;
   /** Logins per username of a client; null = off. */
@@ -88,6 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenLifetimeSeconds: integer(env, 'VBAPI_TOKEN_TTL_SECONDS', 86_400, 1, 31 * 86_400),
     rateLimit: rateLimit('VBAPI_RATE_LIMIT', env.VBAPI_RATE_LIMIT ?? '25/50'),
     redisUrl: env.REDIS_URL || undefined,
+    idempotencyTtlSeconds: integer(env, 'VBAPI_IDEMPOTENCY_TTL_SECONDS', 86_400, 1, 31 * 86_400),
     loginRate: rateLimit('VBAPI_LOGIN_RATE', env.VBAPI_LOGIN_RATE || '5/20'),
     loginUserRate: rateLimit('VBAPI_LOGIN_USER_RATE', env.VBAPI_LOGIN_USER_RATE || '1/10'),
     // scrypt is CPU-bound: more hashes at once than cores only queue in the thread pool, and libuv's
