@@ -29,7 +29,7 @@ export async function startServer(setup: StoreSetup, env: Record<string, string>
   child.stderr!.on('data', (chunk) => (out += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 180_000; // a first start creates two PGlite databases: slow on a loaded machine
   for (;;) {
     try {
       if ((await fetch(`${base}/healthz`)).ok) break;
