@@ -104,7 +104,7 @@ export function batchUpserter(entity: Entity) {
         results[candidate.index] = outcome(candidate.key, created ? 201 : 200, created ? 'Created' : 'Updated');
       }
     } catch (error) {
-      if (classify(error) === 'unavailable') throw unavailable('The database is unavailable; nothing was applied. Retry later.');
+      if (classify(error) === 'unavailable') throw unavailable('The database is unavailable; nothing was applied. Retry later.', error);
       // The transaction rolled back: none of this request's records were written.
       context.log.error({ err: error, entity: entity.name }, 'batch transaction failed');
       for (const candidate of valid) {

@@ -5,24 +5,27 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from 'pino';
 import { typeParsers, type Database, type Queryable } from './database.js';
 import { classify } from './errors.js';
+import { BudgetPool, type Budgets } from './pg-budget.js';
 
 const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     typeParsers[oid] ?? pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
-export function openPostgres(connectionString: string, logger: Logger, max = 10): Database {
+/**
+ * A PostgreSQL database reached through the process's connection budget for its server (see
+ * pg-budget.ts): connections are opened on demand, shared out fairly across databases, and closed
+ * when idle.
+ */
+export function openPostgres(connectionString: string, logger: Logger, budgets: Budgets): Database {
   // A server that does not answer must not hold requests: connecting gives up after 5 s.
-  const pool = new pg.Pool({ connectionString, max, types, options: '-c TimeZone=UTC', connectionTimeoutMillis: 5000 });
-  /** A connection that cannot be had means the database is unavailable, whatever the error says. */
-  const connect = () =>
-    pool.connect().catch((error: Error & { code?: string }) => {
-      throw Object.assign(error, { code: error.code ?? '08006' }); // connection_failure
-    });
-  // An idle connection dropped by the server must not crash the process; the pool replaces it.
-  pool.on('error', (error) => logger.warn({ err: error }, 'idle PostgreSQL connection failed'));
+  const pool = new BudgetPool(
+    budgets.for(connectionString),
+    { connectionString, types, options: '-c TimeZone=UTC', connectionTimeoutMillis: 5000 },
+    (error) => logger.warn({ err: error }, 'idle PostgreSQL connection failed'),
+  );
   const query: Queryable['query'] = async (sql, params) => {
-    const client = await connect();
+    const client = await pool.acquire();
     let failure: Error | undefined;
     try {
       return (await client.query(sql, params as unknown[] | undefined)).rows;
@@ -30,24 +33,28 @@ export function openPostgres(connectionString: string, logger: Logger, max = 10)
       failure = error as Error;
       throw error;
     } finally {
-      client.release(failure && classify(failure) === 'unavailable' ? failure : undefined);
+      pool.release(client, failure !== undefined && classify(failure) === 'unavailable');
     }
   };
-  const copyInto = async (client: pg.PoolClient, table: string, columns: string, text: string) => {
+  const copyInto = async (client: pg.Client, table: string, columns: string, text: string) => {
     await pipeline(Readable.from([text]), client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`)));
   };
   return {
     query,
     copyFrom: async (table, columns, text) => {
-      const client = await connect();
+      const client = await pool.acquire();
+      let failure: Error | undefined;
       try {
         await copyInto(client, table, columns, text);
+      } catch (error) {
+        failure = error as Error;
+        throw error;
       } finally {
-        client.release();
+        pool.release(client, failure !== undefined);
       }
     },
     async transaction(work) {
-      const client = await connect();
+      const client = await pool.acquire();
       let failure: Error | undefined;
       try {
         await client.query('BEGIN');
@@ -63,10 +70,10 @@ export function openPostgres(connectionString: string, logger: Logger, max = 10)
         throw error;
       } finally {
         // A connection whose transaction failed is discarded rather than trusted again.
-        client.release(failure);
+        pool.release(client, failure !== undefined);
       }
     },
-    close: () => pool.end(),
+    close: () => pool.close(),
   };
 }
 

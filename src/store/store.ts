@@ -5,6 +5,8 @@ import { pgliteBackend, postgresBackend, type Backend } from './backends.js';
 import type { Database } from './database.js';
 import { StoreError } from './errors.js';
 import { lockDataDir } from './lock.js';
+import { OpenTenants } from './open-tenants.js';
+import { Budgets, type PoolStats } from './pg-budget.js';
 
 export { StoreError };
 import { migrate } from './migrate.js';
@@ -12,42 +14,82 @@ import { openPostgres } from './postgres.js';
 import { DATABASE_NAME, REGISTRY_LOCK, registryMigrations, type RegisteredDatabase } from './registry.js';
 import { TENANT_LOCK, addMissingColumns, tenantMigrations } from './tenant-schema.js';
 
+/** What the store needs from the configuration; the tenant-lifecycle limits default as in config.ts. */
+export type StoreConfig = Pick<Config, 'dataDir' | 'databaseUrl'> &
+  Partial<Pick<Config, 'pgMaxConnections' | 'pgAcquireTimeoutMs' | 'tenantIdleSeconds' | 'maxOpenTenants'>>;
+
+/** A read-only snapshot for metrics: open tenant databases, and each PostgreSQL server's connection budget. */
+export interface StoreStats {
+  readonly openTenants: number;
+  readonly pools: readonly PoolStats[];
+}
+
 /**
  * The registry of tenant databases plus the open, migrated connection to each. The store is chosen
  * by configuration: PostgreSQL when DATABASE_URL is set, the embedded PGlite otherwise.
  */
 export class Store {
-  private readonly tenants = new Map<string, Promise<Database>>();
+  /** Handles of the tenants looked up so far (each opened on use, closed when idle). */
+  private readonly handles = new Map<string, Promise<Database>>();
 
   private constructor(
     private readonly backend: Backend,
     private readonly logger: Logger,
+    private readonly budgets: Budgets,
     private readonly release: () => Promise<void>,
+    private readonly tenants: OpenTenants,
   ) {}
 
-  static async open(config: Pick<Config, 'dataDir' | 'databaseUrl'>, logger: Logger): Promise<Store> {
+  static async open(config: StoreConfig, logger: Logger): Promise<Store> {
+    // Every PostgreSQL connection this process opens goes through these budgets (one per server).
+    const budgets = new Budgets({
+      max: config.pgMaxConnections ?? 20,
+      acquireTimeoutMs: config.pgAcquireTimeoutMs ?? 10_000,
+      idleMs: (config.tenantIdleSeconds ?? 300) * 1000,
+    });
     if (config.databaseUrl) {
-      const backend = postgresBackend(config.databaseUrl, logger);
-      return Store.init(backend, logger, async () => undefined);
+      const backend = postgresBackend(config.databaseUrl, logger, budgets);
+      return Store.init(backend, logger, budgets, async () => undefined, config);
     }
     await mkdir(config.dataDir, { recursive: true });
     const unlock = await lockDataDir(config.dataDir);
     try {
-      return await Store.init(await pgliteBackend(config.dataDir), logger, unlock);
+      return await Store.init(await pgliteBackend(config.dataDir), logger, budgets, unlock, config);
     } catch (error) {
       await unlock();
       throw error;
     }
   }
 
-  private static async init(backend: Backend, logger: Logger, release: () => Promise<void>): Promise<Store> {
+  private static async init(
+    backend: Backend,
+    logger: Logger,
+    budgets: Budgets,
+    release: () => Promise<void>,
+    config: StoreConfig,
+  ): Promise<Store> {
     try {
       await migrate(backend.registry, registryMigrations, { lockId: REGISTRY_LOCK });
     } catch (error) {
       await backend.close().catch(() => undefined);
+      await budgets.close();
       throw error;
     }
-    return new Store(backend, logger, release);
+    // PostgreSQL tenants cost no more than their connections (budgeted): only embedded ones are capped.
+    const max = backend.kind === 'pglite' ? (config.maxOpenTenants ?? 8) : Number.MAX_SAFE_INTEGER;
+    const tenants = new OpenTenants(max, (config.tenantIdleSeconds ?? 300) * 1000, (database, error) => {
+      if (error) logger.warn({ err: error, database }, 'closing a tenant database failed');
+      else logger.debug({ database }, 'closed an idle tenant database');
+    });
+    return new Store(backend, logger, budgets, release, tenants);
+  }
+
+  /**
+   * For metrics (read-only): how many tenant databases are open in this process, and per PostgreSQL
+   * server the connections in use, idle, the requests waiting for one, and the budget.
+   */
+  stats(): StoreStats {
+    return { openTenants: this.tenants.openCount, pools: this.budgets.stats() };
   }
 
   get kind(): Backend['kind'] {
@@ -64,16 +106,28 @@ export class Store {
    * The name passes the allow-list before it is looked up (as a parameter) in the registry.
    */
   async tenant(name: string): Promise<Database | null> {
-    const open = this.tenants.get(name);
-    if (open) return open;
+    const known = this.handles.get(name);
+    if (known) return known;
     if (!DATABASE_NAME.test(name)) return null;
     const entry = await this.find(name);
     if (!entry) return null;
     // Cached as a promise so concurrent first requests open and migrate it once.
-    const opening = this.tenants.get(name) ?? this.openTenant(entry);
-    this.tenants.set(name, opening);
-    opening.catch(() => this.tenants.delete(name));
-    return opening;
+    const looking = this.handles.get(name) ?? this.firstOpen(entry);
+    this.handles.set(name, looking);
+    looking.catch(() => this.handles.delete(name));
+    return looking;
+  }
+
+  /** A handle that opens (and migrates) the database on use; opened once now, so errors show here. */
+  private async firstOpen(entry: RegisteredDatabase): Promise<Database> {
+    const handle = this.tenants.handle(entry.name, () => this.openTenant(entry));
+    try {
+      await handle.query('SELECT 1');
+      return handle;
+    } catch (error) {
+      await this.tenants.remove(entry.name);
+      throw error;
+    }
   }
 
   async find(name: string): Promise<RegisteredDatabase | null> {
@@ -107,7 +161,8 @@ export class Store {
       await this.tenant(name);
       return entry;
     } catch (error) {
-      this.tenants.delete(name);
+      this.handles.delete(name);
+      await this.tenants.remove(name);
       await this.backend.registry.query('DELETE FROM databases WHERE id = $1', [row.id]);
       throw error;
     }
@@ -115,7 +170,7 @@ export class Store {
 
   private async openTenant(entry: RegisteredDatabase): Promise<Database> {
     if (!entry.location) throw new StoreError(`database "${entry.name}" is still being created`);
-    const db = entry.external ? openPostgres(entry.location, this.logger) : await this.backend.open(entry.location);
+    const db = entry.external ? openPostgres(entry.location, this.logger, this.budgets) : await this.backend.open(entry.location);
     try {
       const applied = await migrate(db, tenantMigrations, { lockId: TENANT_LOCK, reconcile: addMissingColumns });
       if (applied.length) this.logger.info({ database: entry.name, applied }, 'migrated database');
@@ -129,7 +184,7 @@ export class Store {
   /** Whether the registry and every opened tenant database answer within two seconds. */
   async ready(): Promise<boolean> {
     const ping = async (db: Promise<Database> | Database) => (await db).query('SELECT 1');
-    const checks = [ping(this.backend.registry), ...[...this.tenants.values()].map(ping)];
+    const checks = [ping(this.backend.registry), ...this.tenants.openDatabases().map(ping)];
     const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref());
     try {
       await Promise.race([Promise.all(checks), timeout]);
@@ -140,10 +195,10 @@ export class Store {
   }
 
   async close(): Promise<void> {
-    const open = [...this.tenants.values()];
-    this.tenants.clear();
-    for (const tenant of open) await (await tenant.catch(() => null))?.close().catch(() => undefined);
+    this.handles.clear();
+    await this.tenants.close();
     await this.backend.close();
+    await this.budgets.close();
     await this.release();
   }
 }
