@@ -55,8 +55,9 @@ export function postgresBackend(databaseUrl: string, logger: Logger, budgets: Bu
 
 /**
  * `database create` on the embedded store copies a pristine data directory (initialised once, then
- * closed and kept as `pristine/`) instead of running PostgreSQL's initdb each time: seconds become
- * tens of milliseconds. The copy holds no tables; the tenant migrations run when it is first opened.
+ * closed and kept as `pristine/`) instead of running PostgreSQL's initdb each time. The copy holds
+ * no tables; the tenant migrations run when it is first opened. (Opening it, in a new worker that
+ * compiles PGlite's WebAssembly again, still dominates `create`: see BENCHMARKS.md.)
  */
 let pristine: Promise<string> | null = null;
 
