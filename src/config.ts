@@ -1,3 +1,7 @@
+import { availableParallelism } from 'node:os';
+import { DEFAULT_MAX_TEXT_CHARS } from './derive/validate.js';
+import { getHeapStatistics } from 'node:v8';
+
 /** Environment → typed configuration, read once and checked up front (fail fast, one clear line). */
 export interface Config {
   readonly host: string;
@@ -8,18 +12,30 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   readonly maxBatchRecords: number;
   readonly maxBodyBytes: number;
+  /** Cap of text fields the vendor gives no maximum (`notes`), in characters. */
+  readonly maxTextChars: number;
+  /**
+   * Memory all request bodies may hold at once (being received, decoded, parsed or handled): their
+   * decoded bytes plus an estimate of what their JSON values cost on the heap. Past it, requests wait
+   * briefly, then get 503.
+   */
+  readonly maxInflightBodyBytes: number;
   /** Deepest nesting of arrays/objects a JSON body may have (a batch needs 2). */
   readonly maxJsonDepth: number;
   /** Total size of a request's headers. */
   readonly maxHeaderBytes: number;
-  /** Time to receive a whole request (and, for queries, to run one). */
+  /** Time to receive a whole request. */
   readonly requestTimeoutMs: number;
+  /** PostgreSQL: a statement running longer is cancelled (→ 503); 0 = no limit. */
+  readonly statementTimeoutMs: number;
+  /** SIGTERM/SIGINT: time to drain requests and close the stores before exiting non-zero anyway. */
+  readonly shutdownTimeoutMs: number;
   readonly logLevel: string;
   /** HS256 signing key for tokens; unset = generated once and kept in the registry. */
   readonly jwtSecret: string | undefined;
   readonly tokenLifetimeSeconds: number;
   /** Per API key; null = off. */
-  readonly rateLimit: { readonly perSecond: number; readonly burst: number } | null;
+  readonly rateLimit: RateLimitConfig | null;
   /** When set, rate-limit buckets live in Redis and are shared by every server instance. */
   readonly redisUrl: string | undefined;
   /** Connections this process may hold to one PostgreSQL server (registry and every tenant together). */
@@ -30,6 +46,19 @@ export interface Config {
   readonly tenantIdleSeconds: number;
   /** Embedded databases open at once; the least recently used idle one is closed to open another. */
   readonly maxOpenTenants: number;
+  /** Logins per client (all its keys and users together); null = off. */
+  readonly loginRate: RateLimitConfig | null;
+  /** Logins per username of a client; null = off. */
+  readonly loginUserRate: RateLimitConfig | null;
+  /** Password hashes (scrypt, in libuv's thread pool) computed at once. */
+  readonly passwordHashConcurrency: number;
+  /** Logins waiting for a hash slot, all clients together; beyond it → 429. */
+  readonly passwordHashQueue: number;
+}
+
+export interface RateLimitConfig {
+  readonly perSecond: number;
+  readonly burst: number;
 }
 
 export class ConfigError extends Error {}
@@ -46,19 +75,40 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL || undefined,
     maxBatchRecords: integer(env, 'VBAPI_MAX_BATCH_RECORDS', 10_000, 1, 1_000_000),
     maxBodyBytes: integer(env, 'VBAPI_MAX_BODY_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    maxTextChars: integer(env, 'VBAPI_MAX_TEXT_CHARS', DEFAULT_MAX_TEXT_CHARS, 1, 10_000_000),
+    maxInflightBodyBytes: integer(env, 'VBAPI_MAX_INFLIGHT_BODY_BYTES', defaultInflightBodyBytes(), 1024 * 1024, 64 * 1024 * 1024 * 1024),
     maxJsonDepth: integer(env, 'VBAPI_MAX_JSON_DEPTH', 32, 2, 10_000),
     maxHeaderBytes: integer(env, 'VBAPI_MAX_HEADER_BYTES', 16 * 1024, 1024, 1024 * 1024),
     requestTimeoutMs: integer(env, 'VBAPI_REQUEST_TIMEOUT_MS', 120_000, 1_000, 3_600_000),
+    statementTimeoutMs: integer(env, 'VBAPI_STATEMENT_TIMEOUT_MS', 120_000, 0, 3_600_000),
+    shutdownTimeoutMs: integer(env, 'VBAPI_SHUTDOWN_TIMEOUT_MS', 30_000, 100, 3_600_000),
     logLevel,
     jwtSecret: secret(env.VBAPI_JWT_SECRET),
     tokenLifetimeSeconds: integer(env, 'VBAPI_TOKEN_TTL_SECONDS', 86_400, 1, 31 * 86_400),
-    rateLimit: rateLimit(env.VBAPI_RATE_LIMIT ?? '25/50'),
+    rateLimit: rateLimit('VBAPI_RATE_LIMIT', env.VBAPI_RATE_LIMIT ?? '25/50'),
     redisUrl: env.REDIS_URL || undefined,
     pgMaxConnections: integer(env, 'VBAPI_PG_MAX_CONNECTIONS', 20, 2, 10_000),
     pgAcquireTimeoutMs: integer(env, 'VBAPI_PG_ACQUIRE_TIMEOUT_MS', 10_000, 100, 600_000),
     tenantIdleSeconds: integer(env, 'VBAPI_TENANT_IDLE_SECONDS', 300, 1, 86_400),
     maxOpenTenants: integer(env, 'VBAPI_MAX_OPEN_TENANTS', 8, 1, 10_000),
+    loginRate: rateLimit('VBAPI_LOGIN_RATE', env.VBAPI_LOGIN_RATE || '5/20'),
+    loginUserRate: rateLimit('VBAPI_LOGIN_USER_RATE', env.VBAPI_LOGIN_USER_RATE || '1/10'),
+    // scrypt is CPU-bound: more hashes at once than cores only queue in the thread pool, and libuv's
+    // pool has 4 threads by default, so keep at least one free for everything else that uses it.
+    passwordHashConcurrency: integer(env, 'VBAPI_PASSWORD_HASH_CONCURRENCY', Math.min(availableParallelism(), 3), 1, 64),
+    passwordHashQueue: integer(env, 'VBAPI_PASSWORD_HASH_QUEUE', 64, 1, 100_000),
   };
+}
+
+/**
+ * A sixteenth of V8's heap limit, at most 256 MiB. At the peak of parsing, a body holds its bytes
+ * about four times over (the received chunks, their concatenation, the text, the parsed strings)
+ * beside its values, so the budget's worst case stays near a quarter of the heap: the rest is left
+ * to the handlers, the stores' caches and the responses. With Node's default heap limit on a 64-bit
+ * machine (about 4 GiB), that is 256 MiB: four 64 MiB bodies at once.
+ */
+function defaultInflightBodyBytes(): number {
+  return Math.min(256 * 1024 * 1024, Math.floor(getHeapStatistics().heap_size_limit / 16));
 }
 
 function secret(value: string | undefined): string | undefined {
@@ -68,13 +118,13 @@ function secret(value: string | undefined): string | undefined {
 }
 
 /** `25/50` = 25 requests/s sustained, bursts of 50; `off` = no limit. */
-function rateLimit(value: string): Config['rateLimit'] {
+function rateLimit(name: string, value: string): RateLimitConfig | null {
   if (value === 'off') return null;
   const match = /^(\d+(?:\.\d+)?)\/(\d+)$/.exec(value);
   const perSecond = Number(match?.[1]);
   const burst = Number(match?.[2]);
   if (!match || perSecond <= 0 || burst < 1) {
-    throw new ConfigError(`VBAPI_RATE_LIMIT must be "<per second>/<burst>" (e.g. 25/50) or "off", got "${value}"`);
+    throw new ConfigError(`${name} must be "<per second>/<burst>" (e.g. 25/50) or "off", got "${value}"`);
   }
   return { perSecond, burst };
 }

@@ -159,6 +159,32 @@ for (const backend of backends) {
         }
       });
 
+      test('a valid token in another spelling (padding, unused bits flipped, other alphabet) → 401', async () => {
+        const [header, payload, signature] = api.token.split('.') as [string, string, string];
+        /** The same bytes, spelled differently: the last character with its unused low bits changed. */
+        const flipLowBits = (segment: string) => {
+          const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+          const last = alphabet.indexOf(segment.at(-1)!);
+          const unused = (6 - ((Buffer.from(segment, 'base64url').length * 8) % 6)) % 6;
+          assert.ok(unused > 0, 'the segment has unused bits');
+          const flipped = `${segment.slice(0, -1)}${alphabet[last ^ 1]}`;
+          assert.deepEqual(Buffer.from(flipped, 'base64url'), Buffer.from(segment, 'base64url'), 'same bytes');
+          return flipped;
+        };
+        assert.equal((await read({ authorization: `Bearer ${api.token}` })).status, 404, 'the canonical spelling works');
+        for (const token of [
+          `${api.token}=`,
+          `${header}.${payload}.${signature}==`,
+          `${header}=.${payload}.${signature}`,
+          `${header}.${payload}.${flipLowBits(signature)}`,
+          ...(Buffer.from(payload, 'base64url').length % 3 ? [`${header}.${flipLowBits(payload)}.${signature}`] : []),
+          `${header}.${payload}.${Buffer.from(signature, 'base64url').toString('base64')}`,
+        ]) {
+          assert.notEqual(token, api.token);
+          await assertUnauthorized(await read({ authorization: `Bearer ${token}` }));
+        }
+      });
+
       test('an API key of another client than the token → 401', async () => {
         await assertUnauthorized(await read({ 'x-api-key': other.apiKey }));
         const otherToken = await login(api.app, other);

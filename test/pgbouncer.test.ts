@@ -9,7 +9,7 @@ import pg from 'pg';
 import { Store } from '../src/store/store.js';
 import { signedIn } from './support/api.js';
 import { ADMIN_URL, backends, quietLogger, type StoreSetup } from './support/backends.js';
-import { group } from './support/records.js';
+import { category, group } from './support/records.js';
 
 /**
  * The server works through PgBouncer in transaction pooling mode: no session state is relied on
@@ -113,6 +113,36 @@ describe('through PgBouncer (transaction pooling)', { skip }, () => {
       assert.deepEqual((list.json.data as { group_ID: string }[]).map((row) => row.group_ID), ['PGB-1', 'PGB-2']);
       await api.app.close();
     } finally {
+      await store.close();
+    }
+  });
+
+  test('VBAPI_STATEMENT_TIMEOUT_MS still cancels a transaction\'s statement (PgBouncer drops startup options): 503, nothing applied', { timeout: 60_000 }, async () => {
+    const setup: StoreSetup = await postgres.prepare();
+    cleanups.push(() => setup.cleanup());
+    const { port } = await startPgbouncer();
+    const through = new URL(setup.config.databaseUrl!);
+    through.port = String(port);
+    const store = await Store.open({ ...setup.config, databaseUrl: through.toString(), pgMaxConnections: 6, statementTimeoutMs: 1000 }, quietLogger);
+    const api = await signedIn(store, 'bounced-timeout', 'bounced_timeout');
+    // Straight to PostgreSQL, not through PgBouncer: holds a lock the server's batch will wait for.
+    const location = (await store.find('bounced_timeout'))!.location;
+    const holder = new pg.Client({ connectionString: Object.assign(new URL(setup.config.databaseUrl!), { pathname: `/${location}` }).toString() });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE benefit_categories IN ACCESS EXCLUSIVE MODE');
+      const started = Date.now();
+      const batch = await api.put('/benefit-categories-batch', [category('BLOCKED')]);
+      assert.equal(batch.status, 503);
+      assert.match(batch.json.error.detail, /nothing was applied/);
+      assert.ok(Date.now() - started < 30_000, 'answered after the statement timeout, not after the lock');
+      await holder.query('ROLLBACK');
+      assert.equal((await api.get('/benefit-categories/BLOCKED')).status, 404);
+      assert.equal((await api.put('/benefit-categories-batch', [category('BLOCKED')])).json.data[0].status, 201);
+    } finally {
+      await holder.end();
+      await api.app.close();
       await store.close();
     }
   });

@@ -115,13 +115,21 @@ export class Accounts {
     }
   }
 
-  /** True when the password is right; takes as long for an unknown user as for a wrong password. */
-  async checkPassword(clientId: string, username: string, password: string): Promise<boolean> {
+  /**
+   * True when the password is right; takes as long for an unknown user as for a wrong password.
+   * `schedule` runs the hash (login passes its bounded queue; by default it runs at once).
+   */
+  async checkPassword(
+    clientId: string,
+    username: string,
+    password: string,
+    schedule: (hash: () => Promise<boolean>) => Promise<boolean> = (hash) => hash(),
+  ): Promise<boolean> {
     const [row] = await this.registry.query<{ password_hash: string }>(
       'SELECT password_hash FROM users WHERE client_id = $1 AND username = $2',
       [clientId, username],
     );
-    return verifyPassword(password, row?.password_hash);
+    return schedule(() => verifyPassword(password, row?.password_hash));
   }
 
   async mayUse(clientId: string, username: string, database: string): Promise<boolean> {

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { ApiError, forbidden } from '../http/errors.js';
 import type { Accounts, ApiKeyOwner } from './accounts.js';
+import type { LoginLimits } from './login-limits.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Tokens } from './tokens.js';
 
@@ -9,6 +10,8 @@ export interface AuthServices {
   readonly accounts: Accounts;
   readonly tokens: Tokens;
   readonly limiter: RateLimiter | null;
+  /** Login rates per client and user, and the bounded queue for password hashes. */
+  readonly logins: LoginLimits;
 }
 
 /** One message for every credential failure: the answer never says which part was wrong. */
@@ -38,7 +41,7 @@ export function authenticate(services: AuthServices) {
     requireUserAgent(request);
     const owner = await apiKeyOwner(request, services);
     const match = /^Bearer +(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-    const identity = match ? await services.tokens.verify(match[1]!) : null;
+    const identity = match ? services.tokens.verify(match[1]!) : null;
     if (!identity || identity.clientId !== owner.clientId) throw unauthorized();
     request.identity = identity;
   };

@@ -17,8 +17,11 @@ export function loginRoute(app: FastifyInstance, services: AuthServices): void {
     const clientCode = header(request, 'vbasoftware-client-code');
     const basic = basicCredentials(request.headers.authorization);
     if (!basic || clientId !== owner.clientId) throw unauthorized();
+    await services.logins.admit(clientId, basic.username);
     const storedCode = await services.accounts.clientCode(clientId);
-    const passwordOk = await services.accounts.checkPassword(clientId, basic.username, basic.password);
+    const passwordOk = await services.accounts.checkPassword(clientId, basic.username, basic.password, (hash) =>
+      services.logins.hash(clientId, hash),
+    );
     if (!passwordOk || storedCode === null || !sameText(storedCode, clientCode)) throw unauthorized();
 
     const database = header(request, DATABASE_HEADER);

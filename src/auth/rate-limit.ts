@@ -24,9 +24,17 @@ const ALLOWED: Verdict = { allowed: true, retryAfterSeconds: 0 };
 /** One process's buckets (one per API key). */
 export function memoryLimiter(limit: RateLimit, now: () => number = () => performance.now()): RateLimiter {
   const buckets = new Map<string, { tokens: number; at: number }>();
+  // A bucket untouched this long is full again, the same as no bucket: forgetting it keeps the map
+  // bounded even when bucket names come from clients (login usernames).
+  const refillMs = (limit.burst * 1000) / limit.perSecond;
+  let sweptAt = now();
   return {
     async take(bucket) {
       const time = now();
+      if (time - sweptAt > refillMs) {
+        for (const [name, state] of buckets) if (time - state.at >= refillMs) buckets.delete(name);
+        sweptAt = time;
+      }
       const state = buckets.get(bucket) ?? { tokens: limit.burst, at: time };
       state.tokens = Math.min(limit.burst, state.tokens + ((time - state.at) * limit.perSecond) / 1000);
       state.at = time;

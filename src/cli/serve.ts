@@ -15,14 +15,32 @@ export async function serve(config: Config): Promise<void> {
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    logger.info({ signal }, 'shutting down: draining requests');
-    await app.close(); // stops accepting, lets in-flight requests finish
-    await store.close();
+    logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: draining requests');
+    // A request or a close that hangs must not keep the process alive forever.
+    const deadline = setTimeout(() => {
+      logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown did not finish in time: exiting anyway');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    try {
+      await app.close(); // stops accepting, lets in-flight requests finish
+      await store.close();
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+    clearTimeout(deadline);
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
-  await app.listen({ host: config.host, port: config.port });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    // The demo credentials were never shown: take them back, so the next start makes and prints new ones.
+    if (firstRun) await forgetDemoAccount(store).catch((undoError: unknown) => logger.error({ err: undoError }, 'could not remove the unshown demo account'));
+    await store.close().catch(() => undefined);
+    throw error;
+  }
   logger.info(`VBAPI server on ${store.kind === 'pglite' ? `the embedded store (${config.dataDir})` : 'PostgreSQL'}`);
   if (firstRun) {
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
@@ -49,6 +67,15 @@ async function bootstrap(store: Store): Promise<DemoAccount | null> {
   const { key } = await accounts.createKey('demo');
   await accounts.createUser('demo', 'demo', password, ['demo']);
   return { apiKey: key, password };
+}
+
+/** Undoes `bootstrap`'s accounts (the `demo` database stays, empty): nobody ever saw their secrets. */
+async function forgetDemoAccount(store: Store): Promise<void> {
+  await store.registry.transaction(async (tx) => {
+    await tx.query(`DELETE FROM users WHERE client_id = 'demo'`); // user_databases rows go with it (ON DELETE CASCADE)
+    await tx.query(`DELETE FROM api_keys WHERE client_id = 'demo'`);
+    await tx.query(`DELETE FROM clients WHERE id = 'demo'`);
+  });
 }
 
 function firstRunMessage(base: string, account: DemoAccount): string {

@@ -107,11 +107,11 @@ const WHY: Record<number, string> = {
   404: 'No record has this key',
   409: 'Conflict',
   413: 'Body or batch too large',
-  415: 'Unsupported Content-Type',
+  415: 'Unsupported Content-Type (send application/json) or Content-Encoding (gzip, deflate, br or none)',
   422: 'The record refers to a record that does not exist',
   429: 'Rate limit exceeded; see Retry-After',
   500: 'Unexpected fault (details are logged under the activityID)',
-  503: 'The database is unavailable or the server is shutting down',
+  503: 'The database is unavailable, the server is shutting down, or it holds too many request bodies at once; see Retry-After',
 };
 
 function response(status: number, envelope: string | null, headers: Record<string, object> = {}) {

@@ -8,43 +8,6 @@ export function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-const SQL_TYPE: Record<Field['type'], (field: Field) => string> = {
-  // COLLATE "C": byte order = code point order, identical on PGlite and every PostgreSQL server.
-  string: (field) => `${field.maxLength === undefined ? 'text' : `varchar(${field.maxLength})`} COLLATE "C"`,
-  boolean: () => 'boolean',
-  int32: () => 'integer',
-  double: () => 'double precision',
-  // Millisecond precision: what JSON dates carry, so a value read back equals the value written.
-  'date-time': () => 'timestamptz(3)',
-};
-
-/** A column definition, usable both in CREATE TABLE and ALTER TABLE … ADD COLUMN. */
-export function columnDefinition(field: Field): string {
-  const parts = [ident(field.name), SQL_TYPE[field.type](field)];
-  if (field.defaultValue !== undefined) parts.push(`NOT NULL DEFAULT ${field.defaultValue ? 'true' : 'false'}`);
-  else if (!field.nullable) parts.push('NOT NULL');
-  if (field.minLength) parts.push(`CHECK (char_length(${ident(field.name)}) >= ${field.minLength})`);
-  return parts.join(' ');
-}
-
-export function createTable(entity: Entity, entityByName: (name: string) => Entity): string[] {
-  const table = ident(entity.table);
-  const columns = entity.fields.map(columnDefinition);
-  columns.push(`PRIMARY KEY (${ident(entity.key.name)})`);
-  for (const field of entity.references) {
-    const target = entityByName(field.references as string);
-    columns.push(
-      `FOREIGN KEY (${ident(field.name)}) REFERENCES ${ident(target.table)} (${ident(target.key.name)}) ON DELETE RESTRICT`,
-    );
-  }
-  return [
-    `CREATE TABLE ${table} (\n  ${columns.join(',\n  ')}\n)`,
-    ...entity.references.map(
-      (field) => `CREATE INDEX ${ident(`${entity.table}_${field.name}_idx`)} ON ${table} (${ident(field.name)})`,
-    ),
-  ];
-}
-
 /** The SQL statements of one record type, computed once from its description. */
 export interface Statements {
   /** $1 = JSON array of rows, $2 = acting user. Returns `key` and `created` per distinct key. */
@@ -152,15 +115,38 @@ export interface SortKey {
  * the key, so pages never overlap. Fields come from the description (allow-listed by the caller);
  * the filter values, limit and offset are parameters ($1… filters, then limit, then offset).
  */
-export function listStatements(entity: Entity, filters: readonly Field[], order: readonly SortKey[]): { count: string; page: string } {
+/** Text fields without a maximum of their own (`notes`): rows may hold any amount of them. */
+export const unboundedFields = (entity: Entity): Field[] => entity.fields.filter((field) => field.type === 'string' && field.maxLength === undefined);
+
+/** The page query's column of the bytes its unbounded fields hold (PostgreSQL reads a value's size without detoasting it). */
+export const UNBOUNDED_BYTES = '__unbounded_bytes';
+
+/**
+ * A list page without its unbounded fields (their sizes instead, in UNBOUNDED_BYTES), and the
+ * query that reads those fields for a set of keys (`$1`, a JSON array of keys): a page is then
+ * read in pieces of bounded size, however large the stored values.
+ */
+export function listStatements(
+  entity: Entity,
+  filters: readonly Field[],
+  order: readonly SortKey[],
+): { count: string; page: string; unbounded: string | null } {
   const table = ident(entity.table);
   const where = filters.length ? ` WHERE ${filters.map((field, index) => `${ident(field.name)} = $${index + 1}`).join(' AND ')}` : '';
   const keys = order.some((sort) => sort.field.isKey) ? order : [...order, { field: entity.key, descending: false }];
   const orderBy = keys.map((sort) => `${ident(sort.field.name)} ${sort.descending ? 'DESC' : 'ASC'}`).join(', ');
+  const unbounded = unboundedFields(entity);
+  const columns = entity.fields.filter((field) => !unbounded.includes(field)).map((field) => ident(field.name));
+  const sizes = unbounded.map((field) => `coalesce(octet_length(${ident(field.name)}), 0)`).join(' + ') || '0';
+  const key = ident(entity.key.name);
   return {
     count: `SELECT count(*) AS total FROM ${table}${where}`,
     page:
-      `SELECT ${entity.fields.map((field) => ident(field.name)).join(', ')} FROM ${table}${where} ` +
+      `SELECT ${columns.join(', ')}, ${sizes} AS ${ident(UNBOUNDED_BYTES)} FROM ${table}${where} ` +
       `ORDER BY ${orderBy} LIMIT $${filters.length + 1} OFFSET $${filters.length + 2}`,
+    unbounded: unbounded.length
+      ? `SELECT ${key}, ${unbounded.map((field) => ident(field.name)).join(', ')} FROM ${table} ` +
+        `WHERE ${key} IN (SELECT json_array_elements_text($1::json))`
+      : null,
   };
 }

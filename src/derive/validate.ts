@@ -40,9 +40,36 @@ const ajv = new Ajv({
   formats: { 'date-time': true, int32: true, double: true },
 });
 
-/** Builds the validator of one record type: Ajv for shape, then one pass for dates and text. */
-export function recordValidator(entity: Entity): (input: unknown) => Validation {
-  const check = ajv.compile(inputSchema(entity));
+/**
+ * Text fields the vendor gives no maximum (`notes`) still get one: unbounded text would let one
+ * record make every list of its tenant unanswerable. Configurable (VBAPI_MAX_TEXT_CHARS).
+ */
+export const DEFAULT_MAX_TEXT_CHARS = 65_535;
+
+export interface TextLimits {
+  /** The cap of text fields without a maximum of their own, in characters. */
+  readonly maxTextChars: number;
+}
+
+const isUncappedText = (field: Field) => field.type === 'string' && field.maxLength === undefined;
+
+/** Compiled validators per record type and cap: an app (or a test building many) compiles each once. */
+const validators = new WeakMap<Entity, Map<number, (input: unknown) => Validation>>();
+
+/** The validator of one record type (compiled on first use for this cap): Ajv for shape, then one pass for dates and text. */
+export function recordValidator(entity: Entity, limits: TextLimits = { maxTextChars: DEFAULT_MAX_TEXT_CHARS }): (input: unknown) => Validation {
+  const byCap = validators.get(entity) ?? new Map<number, (input: unknown) => Validation>();
+  validators.set(entity, byCap);
+  let validator = byCap.get(limits.maxTextChars);
+  if (!validator) byCap.set(limits.maxTextChars, (validator = compileValidator(entity, limits.maxTextChars)));
+  return validator;
+}
+
+function compileValidator(entity: Entity, maxTextChars: number): (input: unknown) => Validation {
+  const schema = inputSchema(entity);
+  for (const field of entity.clientFields.filter(isUncappedText)) schema.properties![field.name]!.maxLength = maxTextChars;
+  const check = ajv.compile(schema);
+  const maxLengthOf = (field: Field) => field.maxLength ?? (isUncappedText(field) ? maxTextChars : undefined);
   const fieldByName = new Map(entity.fields.map((field) => [field.name, field]));
   return (input) => {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -63,7 +90,7 @@ export function recordValidator(entity: Entity): (input: unknown) => Validation 
     if (failed.size === 0) return { ok: true, row: record as Row };
     const errors = entity.clientFields
       .filter((field) => failed.has(field.name))
-      .map((field) => ({ field: field.name, message: messageFor(field, record[field.name]) }));
+      .map((field) => ({ field: field.name, message: messageFor(field, record[field.name], maxLengthOf(field)) }));
     for (const name of failed) if (!fieldByName.has(name)) errors.push({ field: name, message: 'is invalid' });
     return { ok: false, errors };
   };
@@ -112,7 +139,7 @@ const TYPE_NAME: Record<Field['type'], string> = {
 };
 
 /** The message for a field that failed, phrased from its description rather than Ajv's wording. */
-function messageFor(field: Field, value: unknown): string {
+function messageFor(field: Field, value: unknown, maxLength = field.maxLength): string {
   if (value === undefined) return 'is required';
   if (value === null) return 'must not be null';
   const typeOk =
@@ -126,6 +153,6 @@ function messageFor(field: Field, value: unknown): string {
   const text = value as string;
   if (text.includes('\u0000')) return 'must not contain the NUL character';
   if (!text.isWellFormed()) return 'must not contain unpaired UTF-16 surrogates';
-  if (field.minLength) return `must be ${field.minLength}-${field.maxLength} characters`;
-  return `must be at most ${field.maxLength} characters`;
+  if (field.minLength) return `must be ${field.minLength}-${maxLength} characters`;
+  return `must be at most ${maxLength} characters`;
 }

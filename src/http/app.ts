@@ -13,6 +13,7 @@ import Fastify, {
 import { Accounts } from '../auth/accounts.js';
 import { authenticate, type AuthServices } from '../auth/guard.js';
 import { loginRoute } from '../auth/login.js';
+import { LoginLimits } from '../auth/login-limits.js';
 import { memoryLimiter, redisLimiter } from '../auth/rate-limit.js';
 import { Tokens } from '../auth/tokens.js';
 import type { Config } from '../config.js';
@@ -20,7 +21,8 @@ import { entities } from '../entities/index.js';
 import { resourceRoutes } from '../resources/routes.js';
 import { classify } from '../store/errors.js';
 import type { Store } from '../store/store.js';
-import { jsonBodies } from './body.js';
+import { ClientAbort, jsonBodies } from './body.js';
+import { BodyBudget } from './body-budget.js';
 import { docsUi, openApiRoutes } from './docs.js';
 import { pathOf } from './context.js';
 import { failure, success } from './envelope.js';
@@ -31,6 +33,8 @@ export type AppConfig = Pick<
   Config,
   | 'maxBatchRecords'
   | 'maxBodyBytes'
+  | 'maxTextChars'
+  | 'maxInflightBodyBytes'
   | 'maxJsonDepth'
   | 'maxHeaderBytes'
   | 'requestTimeoutMs'
@@ -38,6 +42,10 @@ export type AppConfig = Pick<
   | 'tokenLifetimeSeconds'
   | 'rateLimit'
   | 'redisUrl'
+  | 'loginRate'
+  | 'loginUserRate'
+  | 'passwordHashConcurrency'
+  | 'passwordHashQueue'
 >;
 
 export interface AppOptions {
@@ -46,6 +54,9 @@ export interface AppOptions {
   /** A pino logger; none means silent (tests). */
   readonly logger?: FastifyBaseLogger;
 }
+
+/** How long a request waits for room in the in-flight body budget before it gets 503. */
+const BODY_BUDGET_WAIT_MS = 2_000;
 
 /** The vendor's base path: every route is also served under it. */
 export const VENDOR_PREFIX = '/vbasoftware';
@@ -91,7 +102,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');
   });
-  jsonBodies(app, options.config.maxJsonDepth);
+  const { maxBodyBytes, maxJsonDepth, maxBatchRecords, maxInflightBodyBytes } = options.config;
+  jsonBodies(app, { maxBodyBytes, maxJsonDepth, maxBatchRecords, budget: new BodyBudget(maxInflightBodyBytes, BODY_BUDGET_WAIT_MS) });
 
   app.setErrorHandler((error: FastifyError, request, reply) => sendProblem(error, request, reply));
   app.setNotFoundHandler((request, reply) =>
@@ -107,7 +119,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   const auth = await authServices(options.store, options.config, app.log);
-  app.addHook('onClose', async () => auth.limiter?.close());
+  app.addHook('onClose', async () => {
+    await Promise.all([auth.limiter?.close(), auth.logins.close()]);
+  });
 
   await docsUi(app);
   const api = async (scope: FastifyInstance) => {
@@ -138,6 +152,7 @@ async function authServices(store: Store, config: AppConfig, log: FastifyBaseLog
     accounts: new Accounts(store.registry),
     tokens: await Tokens.load(store.registry, config.jwtSecret, config.tokenLifetimeSeconds),
     limiter: rateLimit === null ? null : redisUrl ? redisLimiter(redisUrl, rateLimit, log) : memoryLimiter(rateLimit),
+    logins: LoginLimits.create(config, log),
   };
 }
 
@@ -163,7 +178,15 @@ const STATUS_TEXT: Record<number, string> = {
 function sendProblem(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   let status: number;
   let detail: string;
-  if (error instanceof ApiError) {
+  if (isClientAbort(error, request)) {
+    // Nobody is left to answer; not a fault of the server or its database.
+    request.log.debug({ err: error }, 'client closed the connection before its request had arrived');
+    status = 400;
+    detail = error.message;
+  } else if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    status = 415; // most often curl's default type: say what to send instead
+    detail = `${describeContentType(request.headers['content-type'])} Send the body as JSON: Content-Type: application/json`;
+  } else if (error instanceof ApiError) {
     status = error.status;
     detail = error.message;
     if (error.headers) reply.headers(error.headers);
@@ -183,4 +206,16 @@ function sendProblem(error: FastifyError, request: FastifyRequest, reply: Fastif
   }
   const errors = error instanceof ApiError ? error.errors : undefined;
   return reply.code(status).send(failure(request.id, status, detail, pathOf(request), errors));
+}
+
+/** Set when the client went away mid-request: our parser's ClientAbort, or a reset on a request that never completed. */
+function isClientAbort(error: FastifyError, request: FastifyRequest): boolean {
+  if (error instanceof ClientAbort) return true;
+  return (error.code === 'ECONNRESET' || error.code === 'ECONNABORTED') && request.raw.destroyed && !request.raw.complete;
+}
+
+function describeContentType(header: string | undefined): string {
+  if (header === undefined) return 'The request has a body but no Content-Type.';
+  const type = header.split(';')[0]!.trim().slice(0, 80);
+  return `Content-Type "${type.replace(/[^\x20-\x7e]/g, '?')}" is not accepted.`;
 }

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { statements } from '../derive/sql.js';
-import { describeErrors, recordValidator, rowsJson, type Row } from '../derive/validate.js';
+import { describeErrors, recordValidator, rowsJson, type Row, type TextLimits } from '../derive/validate.js';
 import { entityNamed, type Entity } from '../entities/index.js';
 import { copyText } from '../derive/copy.js';
 import type { Database, Queryable } from '../store/database.js';
@@ -40,8 +40,8 @@ interface Candidate {
  * (and lock) the referenced keys, so a record naming a missing one gets its own 422, then one
  * INSERT … ON CONFLICT for every distinct key. Answers keep the input order.
  */
-export function batchUpserter(entity: Entity) {
-  const validate = recordValidator(entity);
+export function batchUpserter(entity: Entity, limits?: TextLimits) {
+  const validate = recordValidator(entity, limits);
   const sql = statements(entity, entityNamed);
   const keyName = entity.key.name;
   const danglingReferences = referenceChecker(entity);
@@ -83,9 +83,10 @@ export function batchUpserter(entity: Entity) {
     });
     if (valid.length === 0) return results;
 
+    let written;
     try {
       // Retried as a whole on a deadlock or serialization failure; nothing is answered until it commits.
-      const written = await withRetry(() => db.transaction(async (tx) => {
+      written = await withRetry(() => db.transaction(async (tx) => {
         const dangling = await danglingReferences(tx, valid.map((candidate) => candidate.row));
         const unresolved = [...dangling].map(([position, body]) => ({ candidate: valid[position]!, body }));
         const applied = valid.filter((_, position) => !dangling.has(position));
@@ -94,15 +95,6 @@ export function batchUpserter(entity: Entity) {
         const returned = lastByKey.size ? await write(tx, [...lastByKey.values()], context.user) : [];
         return { unresolved, applied, created: new Set(returned.filter((row) => row.created).map((row) => row.key)) };
       }));
-
-      refreshStatistics(db, entity.table, written.created.size, context.log);
-      for (const { candidate, body } of written.unresolved) results[candidate.index] = outcome(candidate.key, 422, body);
-      const seen = new Set<string>();
-      for (const candidate of written.applied) {
-        const created = !seen.has(candidate.key) && written.created.has(candidate.key);
-        seen.add(candidate.key);
-        results[candidate.index] = outcome(candidate.key, created ? 201 : 200, created ? 'Created' : 'Updated');
-      }
     } catch (error) {
       if (classify(error) === 'unavailable') throw unavailable('The database is unavailable; nothing was applied. Retry later.', error);
       // The transaction rolled back: none of this request's records were written.
@@ -114,6 +106,16 @@ export function batchUpserter(entity: Entity) {
           `Not applied: an unexpected error rolled back this request's writes (activityID ${context.activityID})`,
         );
       }
+      return results;
+    }
+    // Committed: from here on nothing may report "Not applied".
+    refreshStatistics(db, entity.table, written.created.size, context.log);
+    for (const { candidate, body } of written.unresolved) results[candidate.index] = outcome(candidate.key, 422, body);
+    const seen = new Set<string>();
+    for (const candidate of written.applied) {
+      const created = !seen.has(candidate.key) && written.created.has(candidate.key);
+      seen.add(candidate.key);
+      results[candidate.index] = outcome(candidate.key, created ? 201 : 200, created ? 'Created' : 'Updated');
     }
     return results;
   };

@@ -1,5 +1,5 @@
-import { listStatements, statements } from '../derive/sql.js';
-import { couldBeKey, describeErrors, recordValidator, rowsJson, type Row } from '../derive/validate.js';
+import { listStatements, statements, UNBOUNDED_BYTES } from '../derive/sql.js';
+import { couldBeKey, describeErrors, recordValidator, rowsJson, type Row, type TextLimits } from '../derive/validate.js';
 import { entities, entityNamed, type Entity } from '../entities/index.js';
 import { ApiError, badRequest, notFound } from '../http/errors.js';
 import type { Database } from '../store/database.js';
@@ -8,10 +8,21 @@ import type { ListQuery } from './list-query.js';
 import { toRecord, type ApiRecord } from './records.js';
 import { referenceChecker } from './references.js';
 
+/** A list page's bytes of unbounded text read at once (one larger value is read alone). */
+export const LIST_PIECE_BYTES = 8 * 1024 * 1024;
+
+/** Where a list page goes, piece by piece. */
+export interface PageSink {
+  /** Called once, with the total count, before any record. */
+  start(total: number): void;
+  /** Records as JSON text, comma-separated (no leading comma); resolves when more may be written. */
+  write(text: string, last: boolean): Promise<void>;
+}
+
 /** Single-record operations and lists of one record type, on a tenant database. */
-export function repository(entity: Entity) {
+export function repository(entity: Entity, limits?: TextLimits) {
   const sql = statements(entity, entityNamed);
-  const validate = recordValidator(entity);
+  const validate = recordValidator(entity, limits);
   const danglingReferences = referenceChecker(entity);
   const keyName = entity.key.name;
   const referrers = entities.filter((other) => other.references.some((field) => field.references === entity.name));
@@ -52,6 +63,8 @@ export function repository(entity: Entity) {
 
     /** Full replacement: the body's key, when present, must be the path's. */
     async replace(db: Database, key: string, body: unknown, user: string | null): Promise<ApiRecord> {
+      // A key that could not be stored names no record: 404, as GET and DELETE answer, whatever the body.
+      if (!couldBeKey(entity, key)) throw missing(key);
       if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
         const bodyKey = (body as Record<string, unknown>)[keyName];
         if (bodyKey !== undefined && bodyKey !== null && bodyKey !== key) {
@@ -78,15 +91,33 @@ export function repository(entity: Entity) {
       }
     },
 
-    async list(db: Database, query: ListQuery): Promise<{ records: ApiRecord[]; total: number }> {
-      const { count, page } = listStatements(entity, query.filters.map(([field]) => field), query.order);
+    /**
+     * One page, handed to `sink` in pieces: the total first, then the records as JSON text. The
+     * page's bounded fields are read at once; its unbounded ones (`notes`) in pieces of at most
+     * LIST_PIECE_BYTES (or one value, if larger), so memory stays bounded however much a row
+     * holds, and no page is ever one string (V8 refuses strings over ~512 MB).
+     */
+    async list(db: Database, query: ListQuery, sink: PageSink): Promise<void> {
+      const { count, page, unbounded } = listStatements(entity, query.filters.map(([field]) => field), query.order);
       const values = query.filters.map(([, value]) => value);
-      // Both in one transaction, so the total and the page describe the same snapshot (PostgreSQL: REPEATABLE READ).
-      return db.transaction(async (tx) => {
+      // One transaction, so the total and the page describe the same snapshot (PostgreSQL: REPEATABLE READ).
+      await db.transaction(async (tx) => {
         await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
         const [{ total } = { total: 0 }] = await tx.query<{ total: number }>(count, values);
         const rows = await tx.query(page, [...values, query.pageSize, (query.page - 1) * query.pageSize]);
-        return { records: rows.map((row) => toRecord(entity, row)), total };
+        sink.start(total);
+        for (let first = 0; first < rows.length; ) {
+          let end = first + 1;
+          let bytes = Number(rows[first]![UNBOUNDED_BYTES]);
+          while (end < rows.length && bytes + Number(rows[end]![UNBOUNDED_BYTES]) <= LIST_PIECE_BYTES) bytes += Number(rows[end++]![UNBOUNDED_BYTES]);
+          const piece = rows.slice(first, end);
+          const keys = piece.filter((row) => Number(row[UNBOUNDED_BYTES]) > 0).map((row) => row[keyName]);
+          const extra = new Map<unknown, Record<string, unknown>>();
+          if (unbounded && keys.length) for (const row of await tx.query(unbounded, [JSON.stringify(keys)])) extra.set(row[keyName], row);
+          const text = piece.map((row) => JSON.stringify(toRecord(entity, { ...row, ...extra.get(row[keyName]) }))).join(',');
+          first = end;
+          await sink.write(text, first === rows.length);
+        }
       });
     },
   };

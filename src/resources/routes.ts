@@ -5,16 +5,18 @@ import { success } from '../http/envelope.js';
 import { badRequest, payloadTooLarge } from '../http/errors.js';
 import { batchUpserter } from './batch.js';
 import { parseListQuery } from './list-query.js';
+import { sendListPage } from './list-response.js';
 import { repository } from './repository.js';
 
 export interface ResourceOptions {
   readonly maxBatchRecords: number;
+  readonly maxTextChars: number;
 }
 
 /** The routes of one record type; registered once per entity, inside the authenticated tenant scope. */
 export function resourceRoutes(app: FastifyInstance, entity: Entity, options: ResourceOptions): void {
-  const upsertBatch = batchUpserter(entity);
-  const records = repository(entity);
+  const upsertBatch = batchUpserter(entity, options);
+  const records = repository(entity, options);
   const one = `/${entity.path}/:${entity.keyParam}`;
   const user = (request: FastifyRequest) => request.identity?.username ?? null;
 
@@ -30,12 +32,12 @@ export function resourceRoutes(app: FastifyInstance, entity: Entity, options: Re
 
   app.get(`/${entity.path}`, async (request, reply) => {
     const query = parseListQuery(entity, request.query as Record<string, unknown>);
-    const { records: data, total } = await records.list(request.tenant, query);
-    reply.header(
-      'x-pagination',
-      JSON.stringify({ TotalCount: total, TotalPages: Math.ceil(total / query.pageSize), CurrentPage: query.page, PageSize: query.pageSize }),
-    );
-    return success(request.id, data);
+    return sendListPage(request, reply, (sink) => records.list(request.tenant, query, sink), (total) => ({
+      TotalCount: total,
+      TotalPages: Math.ceil(total / query.pageSize),
+      CurrentPage: query.page,
+      PageSize: query.pageSize,
+    }));
   });
 
   app.post(`/${entity.path}`, async (request) => success(request.id, await records.create(request.tenant, request.body, user(request))));

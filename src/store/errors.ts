@@ -9,6 +9,8 @@ export type StoreFault = 'retry' | 'unavailable' | 'unique' | 'reference' | 'oth
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
 const UNAVAILABLE_CLASSES = ['08', '53', '57P']; // connection, insufficient resources, operator intervention
+const STATEMENT_TIMEOUT = '57014'; // query_canceled: statement_timeout (VBAPI_STATEMENT_TIMEOUT_MS) fired
+const BROKEN_CLASSES = ['08', '57P']; // connection exceptions, server shutting down
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
 
 export function classify(error: unknown): StoreFault {
@@ -17,8 +19,19 @@ export function classify(error: unknown): StoreFault {
   if (RETRYABLE.has(code)) return 'retry';
   if (code === '23505') return 'unique';
   if (code === '23503' || code === '23001') return 'reference'; // foreign_key_violation, restrict_violation
+  if (code === STATEMENT_TIMEOUT) return 'unavailable';
   if (NETWORK_CODES.has(code) || UNAVAILABLE_CLASSES.some((prefix) => code.startsWith(prefix))) return 'unavailable';
   return 'other';
+}
+
+/**
+ * Whether a connection that saw this error can no longer be trusted: the network or the server
+ * dropped it. Anything else (a constraint, a timeout, a 4xx thrown by our own code) leaves the
+ * connection healthy once its transaction is rolled back, so it goes back to the pool.
+ */
+export function isBrokenConnection(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (NETWORK_CODES.has(code) || BROKEN_CLASSES.some((prefix) => code.startsWith(prefix)));
 }
 
 /** Runs a transaction again (a few times, with jitter) when the database asks for a retry. */

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from 'pino';
 import { typeParsers, type Database, type Queryable } from './database.js';
-import { classify } from './errors.js';
+import { isBrokenConnection } from './errors.js';
 import { BudgetPool, type Budgets } from './pg-budget.js';
 
 const types = {
@@ -12,16 +12,29 @@ const types = {
     typeParsers[oid] ?? pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
+export interface PostgresOptions {
+  /** Cancels a statement running longer (SQLSTATE 57014 → 503); 0 = no limit. */
+  readonly statementTimeoutMs?: number;
+}
+
 /**
  * A PostgreSQL database reached through the process's connection budget for its server (see
  * pg-budget.ts): connections are opened on demand, shared out fairly across databases, and closed
  * when idle.
+ *
+ * The statement timeout is asked for twice: as a startup option (every statement of a direct
+ * connection) and by `SET LOCAL` in the same round trip as each transaction's BEGIN, because a
+ * pooler in transaction mode (PgBouncer) drops startup options: there every transaction (all
+ * writes, batches) still gets it; a lone read gets only what the role says (see README, PgBouncer).
  */
-export function openPostgres(connectionString: string, logger: Logger, budgets: Budgets): Database {
+export function openPostgres(connectionString: string, logger: Logger, budgets: Budgets, settings: PostgresOptions = {}): Database {
+  const timeoutMs = Math.trunc(settings.statementTimeoutMs ?? 0); // an integer from config.ts: safe in SQL text
+  const options = `-c TimeZone=UTC -c statement_timeout=${timeoutMs}`;
+  const begin = `BEGIN; SET LOCAL statement_timeout = ${timeoutMs}`;
   // A server that does not answer must not hold requests: connecting gives up after 5 s.
   const pool = new BudgetPool(
     budgets.for(connectionString),
-    { connectionString, types, options: '-c TimeZone=UTC', connectionTimeoutMillis: 5000 },
+    { connectionString, types, options, connectionTimeoutMillis: 5000 },
     (error) => logger.warn({ err: error }, 'idle PostgreSQL connection failed'),
   );
   const query: Queryable['query'] = async (sql, params) => {
@@ -33,7 +46,7 @@ export function openPostgres(connectionString: string, logger: Logger, budgets: 
       failure = error as Error;
       throw error;
     } finally {
-      pool.release(client, failure !== undefined && classify(failure) === 'unavailable');
+      pool.release(client, failure !== undefined && isBrokenConnection(failure));
     }
   };
   const copyInto = async (client: pg.Client, table: string, columns: string, text: string) => {
@@ -50,14 +63,14 @@ export function openPostgres(connectionString: string, logger: Logger, budgets: 
         failure = error as Error;
         throw error;
       } finally {
-        pool.release(client, failure !== undefined);
+        pool.release(client, failure !== undefined && isBrokenConnection(failure));
       }
     },
     async transaction(work) {
       const client = await pool.acquire();
-      let failure: Error | undefined;
+      let broken: Error | undefined;
       try {
-        await client.query('BEGIN');
+        await client.query(begin);
         const result = await work({
           query: async (sql, params) => (await client.query(sql, params as unknown[])).rows,
           copyFrom: (table, columns, text) => copyInto(client, table, columns, text),
@@ -65,12 +78,12 @@ export function openPostgres(connectionString: string, logger: Logger, budgets: 
         await client.query('COMMIT');
         return result;
       } catch (error) {
-        failure = error as Error;
-        await client.query('ROLLBACK').catch(() => undefined);
+        if (isBrokenConnection(error)) broken = error as Error;
+        // A connection that cannot even roll back is discarded; one that did is as good as new.
+        else await client.query('ROLLBACK').catch((rollbackFailure: Error) => (broken = rollbackFailure));
         throw error;
       } finally {
-        // A connection whose transaction failed is discarded rather than trusted again.
-        pool.release(client, failure !== undefined);
+        pool.release(client, broken !== undefined);
       }
     },
     close: () => pool.close(),

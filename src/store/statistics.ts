@@ -20,5 +20,8 @@ export function refreshStatistics(db: Database, table: string, createdRows: numb
   const now = Date.now();
   if (now - (tables.get(table) ?? 0) < MIN_INTERVAL_MS) return;
   tables.set(table, now);
-  db.query(`ANALYZE ${ident(table)}`).catch((error: unknown) => log.warn({ err: error, table }, 'ANALYZE failed'));
+  // Best effort, after the batch committed: whatever goes wrong here (even synchronously) is only logged.
+  Promise.resolve()
+    .then(() => db.query(`ANALYZE ${ident(table)}`))
+    .catch((error: unknown) => log.warn({ err: error, table }, 'ANALYZE failed'));
 }

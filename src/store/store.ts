@@ -10,13 +10,13 @@ import { Budgets, type PoolStats } from './pg-budget.js';
 
 export { StoreError };
 import { migrate } from './migrate.js';
-import { openPostgres } from './postgres.js';
+import { openPostgres, type PostgresOptions } from './postgres.js';
 import { DATABASE_NAME, REGISTRY_LOCK, registryMigrations, type RegisteredDatabase } from './registry.js';
-import { TENANT_LOCK, addMissingColumns, tenantMigrations } from './tenant-schema.js';
+import { TENANT_LOCK, tenantMigrations } from './tenant-schema.js';
 
 /** What the store needs from the configuration; the tenant-lifecycle limits default as in config.ts. */
 export type StoreConfig = Pick<Config, 'dataDir' | 'databaseUrl'> &
-  Partial<Pick<Config, 'pgMaxConnections' | 'pgAcquireTimeoutMs' | 'tenantIdleSeconds' | 'maxOpenTenants'>>;
+  Partial<Pick<Config, 'statementTimeoutMs' | 'pgMaxConnections' | 'pgAcquireTimeoutMs' | 'tenantIdleSeconds' | 'maxOpenTenants'>>;
 
 /** A read-only snapshot for metrics: open tenant databases, and each PostgreSQL server's connection budget. */
 export interface StoreStats {
@@ -38,6 +38,7 @@ export class Store {
     private readonly budgets: Budgets,
     private readonly release: () => Promise<void>,
     private readonly tenants: OpenTenants,
+    private readonly postgresSettings: PostgresOptions,
   ) {}
 
   static async open(config: StoreConfig, logger: Logger): Promise<Store> {
@@ -48,7 +49,7 @@ export class Store {
       idleMs: (config.tenantIdleSeconds ?? 300) * 1000,
     });
     if (config.databaseUrl) {
-      const backend = postgresBackend(config.databaseUrl, logger, budgets);
+      const backend = postgresBackend(config.databaseUrl, logger, budgets, postgresSettings(config));
       return Store.init(backend, logger, budgets, async () => undefined, config);
     }
     await mkdir(config.dataDir, { recursive: true });
@@ -69,7 +70,7 @@ export class Store {
     config: StoreConfig,
   ): Promise<Store> {
     try {
-      await migrate(backend.registry, registryMigrations, { lockId: REGISTRY_LOCK });
+      await migrate(backend.registry, registryMigrations, { lockId: REGISTRY_LOCK, what: 'the registry' });
     } catch (error) {
       await backend.close().catch(() => undefined);
       await budgets.close();
@@ -81,7 +82,7 @@ export class Store {
       if (error) logger.warn({ err: error, database }, 'closing a tenant database failed');
       else logger.debug({ database }, 'closed an idle tenant database');
     });
-    return new Store(backend, logger, budgets, release, tenants);
+    return new Store(backend, logger, budgets, release, tenants, postgresSettings(config));
   }
 
   /**
@@ -154,8 +155,9 @@ export class Store {
       [name, options.url !== undefined],
     );
     if (!row) throw new StoreError(`database "${name}" already exists`);
+    let created: string | undefined;
     try {
-      const location = options.url ?? (await this.backend.create(row.id));
+      const location = options.url ?? (created = await this.backend.create(row.id));
       await this.backend.registry.query('UPDATE databases SET location = $1 WHERE id = $2', [location, row.id]);
       const entry = { id: row.id, name, location, external: options.url !== undefined };
       await this.tenant(name);
@@ -163,6 +165,8 @@ export class Store {
     } catch (error) {
       this.handles.delete(name);
       await this.tenants.remove(name);
+      // What this call created goes too (never an adopted --url database): a retry starts clean.
+      if (created !== undefined) await this.backend.drop(created).catch((dropError: unknown) => this.logger.error({ err: dropError, location: created }, 'could not remove a database whose creation failed'));
       await this.backend.registry.query('DELETE FROM databases WHERE id = $1', [row.id]);
       throw error;
     }
@@ -170,9 +174,9 @@ export class Store {
 
   private async openTenant(entry: RegisteredDatabase): Promise<Database> {
     if (!entry.location) throw new StoreError(`database "${entry.name}" is still being created`);
-    const db = entry.external ? openPostgres(entry.location, this.logger, this.budgets) : await this.backend.open(entry.location);
+    const db = entry.external ? openPostgres(entry.location, this.logger, this.budgets, this.postgresSettings) : await this.backend.open(entry.location);
     try {
-      const applied = await migrate(db, tenantMigrations, { lockId: TENANT_LOCK, reconcile: addMissingColumns });
+      const applied = await migrate(db, tenantMigrations, { lockId: TENANT_LOCK, what: `database "${entry.name}"` });
       if (applied.length) this.logger.info({ database: entry.name, applied }, 'migrated database');
       return db;
     } catch (error) {
@@ -201,6 +205,10 @@ export class Store {
     await this.budgets.close();
     await this.release();
   }
+}
+
+function postgresSettings(config: StoreConfig): PostgresOptions {
+  return { statementTimeoutMs: config.statementTimeoutMs ?? 0 };
 }
 
 function assertPostgresUrl(url: string): void {

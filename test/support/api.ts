@@ -17,9 +17,9 @@ export interface Answer {
   text: string;
 }
 
-/** Defaults as a fresh install has them, but no rate limit unless a test asks for one. */
+/** Defaults as a fresh install has them, but no rate limits (requests, logins) unless a test asks for one. */
 export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
-  return { ...loadConfig({}), rateLimit: null, ...overrides };
+  return { ...loadConfig({}), rateLimit: null, loginRate: null, loginUserRate: null, ...overrides };
 }
 
 export interface Credentials {

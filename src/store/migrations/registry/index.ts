@@ -1,0 +1,5 @@
+// Written by `npm run migrations:generate`: every migration of this folder, in order.
+import m0001 from './0001_tenant_databases.js';
+import m0002 from './0002_clients_api_keys_users_grants.js';
+
+export const migrations = [m0001, m0002];

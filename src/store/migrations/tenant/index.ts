@@ -1,0 +1,4 @@
+// Written by `npm run migrations:generate`: every migration of this folder, in order.
+import m0001 from './0001_records_tables_from_the_record.js';
+
+export const migrations = [m0001];
