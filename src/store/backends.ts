@@ -1,5 +1,5 @@
 import { cp, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { ident } from '../derive/sql.js';
 import type { Database } from './database.js';
@@ -24,14 +24,18 @@ export interface Backend {
 export async function pgliteBackend(dataDir: string): Promise<Backend> {
   const root = resolve(dataDir);
   await mkdir(join(root, 'databases'), { recursive: true });
-  const registry = await openPglite(join(root, 'registry'));
+  const registryDir = join(root, 'registry');
+  // A new installation's registry is a copy of the blank cluster that tenant databases start from
+  // too, so a first start runs PGlite's initdb (seconds of WebAssembly) once, not twice.
+  if (!(await stat(registryDir).catch(() => null))) await copyAside(await blankCluster(root), registryDir);
+  const registry = await openPglite(registryDir);
   return {
     kind: 'pglite',
     registry,
     // Directory names come from the registry id alone: nothing a client sends reaches a path.
     async create(id) {
       const location = `db-${id}`;
-      await copyPristine(root, join(root, 'databases', location));
+      await copy(await pristineTenant(root), join(root, 'databases', location));
       return location;
     },
     open: (location) => openPglite(join(root, 'databases', location)),
@@ -60,41 +64,62 @@ export function postgresBackend(databaseUrl: string, logger: Logger, budgets: Bu
 }
 
 /**
- * `database create` on the embedded store copies a pristine data directory instead of running
- * PostgreSQL's initdb and every migration each time. The pristine directory is initialised once and
- * migrated with the committed tenant migrations; its name carries the latest migration's version, so
- * a server with a newer migration builds (once) a new one rather than copying a stale schema.
+ * `database create` on the embedded store copies a pristine tenant database instead of running
+ * PostgreSQL's initdb and every migration each time. Under `pristine/` in the data directory:
+ * `blank` (initdb's output, never used as a database itself) and `tenant-<N>`, a copy of it
+ * migrated with the committed tenant migrations up to version N. A server with a newer migration
+ * builds (once) its own `tenant-<N>` rather than copying a stale schema; a copy is migrated again on
+ * open anyway, so an older pristine copy could never serve a wrong schema, only a slower first open.
  */
-const pristine = new Map<string, Promise<void>>();
+function blankCluster(root: string): Promise<string> {
+  return template(join(root, 'pristine', 'blank'), async (dir) => {
+    await (await openPglite(dir)).close(); // PGlite runs initdb on an empty directory
+  });
+}
 
-async function copyPristine(root: string, target: string): Promise<void> {
+function pristineTenant(root: string): Promise<string> {
   const latest = Math.max(0, ...tenantMigrations.map((migration) => migration.version));
-  const source = join(root, `pristine-${latest}`);
-  let ready = pristine.get(source);
-  if (!ready) {
-    ready = ensurePristine(source);
-    pristine.set(source, ready);
-    ready.catch(() => pristine.delete(source));
-  }
-  await ready;
-  await cp(source, target, { recursive: true, errorOnExist: true, force: false });
+  const dir = join(root, 'pristine', `tenant-${latest}`);
+  return template(dir, async (building) => {
+    await copy(await blankCluster(root), building);
+    const db = await openPglite(building);
+    try {
+      await migrate(db, tenantMigrations, { lockId: TENANT_LOCK, what: 'the pristine embedded database' });
+    } finally {
+      await db.close();
+    }
+    // Pristine copies of older schemas are no longer copied from.
+    for (const name of await readdir(dirname(dir))) {
+      if (/^tenant-\d+$/.test(name) && name !== `tenant-${latest}`) await rm(join(dirname(dir), name), { recursive: true, force: true });
+    }
+  });
 }
 
-async function ensurePristine(source: string): Promise<void> {
-  if (await stat(join(source, 'PG_VERSION')).catch(() => null)) return;
-  // Built aside and renamed into place, so a crash never leaves a half-made pristine directory.
-  const building = `${source}.building-${process.pid}`;
-  await rm(building, { recursive: true, force: true });
-  const db = await openPglite(building);
-  try {
-    await migrate(db, tenantMigrations, { lockId: TENANT_LOCK, what: 'the pristine embedded database' });
-  } finally {
-    await db.close();
+/** Builds in flight, by directory: concurrent `database create`s build a template once. */
+const building = new Map<string, Promise<string>>();
+
+/** `dir`, built by `build` unless it already holds a database. */
+function template(dir: string, build: (aside: string) => Promise<void>): Promise<string> {
+  let ready = building.get(dir);
+  if (!ready) {
+    ready = (async () => {
+      if (await stat(join(dir, 'PG_VERSION')).catch(() => null)) return dir;
+      await buildAside(dir, build);
+      return dir;
+    })().finally(() => building.delete(dir));
+    building.set(dir, ready);
   }
-  await rename(building, source);
-  // Pristine copies of older schemas are no longer copied from.
-  const root = join(source, '..');
-  for (const name of await readdir(root)) {
-    if (/^pristine-\d+$/.test(name) && join(root, name) !== source) await rm(join(root, name), { recursive: true, force: true });
-  }
+  return ready;
 }
+
+/** Built aside and renamed into place, so a crash never leaves a half-made directory where a whole one is expected. */
+async function buildAside(dir: string, build: (aside: string) => Promise<void>): Promise<void> {
+  const aside = `${dir}.building-${process.pid}`;
+  await rm(aside, { recursive: true, force: true });
+  await mkdir(dirname(dir), { recursive: true });
+  await build(aside);
+  await rename(aside, dir);
+}
+
+const copy = (source: string, target: string) => cp(source, target, { recursive: true, errorOnExist: true, force: false });
+const copyAside = (source: string, target: string) => buildAside(target, (aside) => copy(source, aside));

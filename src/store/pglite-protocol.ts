@@ -4,6 +4,13 @@
  * A transaction is opened by `begin` (answered with its `tx` number once PGlite holds it
  * exclusively), used by `query`/`copy` naming that `tx`, and ended by `commit` or `rollback`.
  */
+/** What every worker is started with besides its data directory: PGlite's code, compiled once by the owning thread. */
+export interface PgliteAssets {
+  readonly pgliteWasmModule: WebAssembly.Module;
+  readonly initdbWasmModule: WebAssembly.Module;
+  readonly fsBundle: Blob;
+}
+
 export type Request =
   | { readonly id: number; readonly op: 'query'; readonly sql: string; readonly params?: readonly unknown[]; readonly tx?: number }
   | { readonly id: number; readonly op: 'copy'; readonly table: string; readonly columns: string; readonly text: string; readonly tx?: number }

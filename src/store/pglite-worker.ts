@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { typeParsers } from './database.js';
-import { serializeError, type Reply, type Request } from './pglite-protocol.js';
+import { serializeError, type PgliteAssets, type Reply, type Request } from './pglite-protocol.js';
 
 /**
  * One PGlite database, run in its own thread (see pglite.ts): a large statement keeps this thread
@@ -10,7 +10,7 @@ import { serializeError, type Reply, type Request } from './pglite-protocol.js';
  * they did when PGlite ran on the main thread.
  */
 const port = parentPort!;
-const { dataDir } = workerData as { dataDir: string };
+const { dataDir, assets } = workerData as { dataDir: string; assets: PgliteAssets };
 
 interface OpenTransaction {
   readonly tx: Transaction;
@@ -25,7 +25,8 @@ const transactions = new Map<number, OpenTransaction>();
 let nextTx = 1;
 
 const ready = (async () => {
-  const db = await PGlite.create(dataDir, { parsers: typeParsers });
+  // The modules were compiled by the owning thread (see pglite.ts): instantiating them is quick.
+  const db = await PGlite.create(dataDir, { parsers: typeParsers, ...assets });
   await db.exec(`SET TimeZone = 'UTC'`);
   return db;
 })();

@@ -1,8 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Database, Queryable } from './database.js';
-import { deserializeError, type Reply, type Request } from './pglite-protocol.js';
+import { deserializeError, type PgliteAssets, type Reply, type Request } from './pglite-protocol.js';
 
 /**
  * An embedded database: PGlite in its own worker thread, so a long statement never stalls the
@@ -11,7 +12,7 @@ import { deserializeError, type Reply, type Request } from './pglite-protocol.js
  * side commits or rolls back, so a query never runs inside another request's transaction.
  */
 export async function openPglite(dataDir: string): Promise<Database> {
-  const client = new WorkerClient(dataDir);
+  const client = new WorkerClient(dataDir, await pgliteAssets());
   await client.call({ op: 'query', sql: 'SELECT 1' }).catch(async (error: unknown) => {
     await client.terminate();
     throw error;
@@ -45,6 +46,27 @@ export async function openPglite(dataDir: string): Promise<Database> {
 }
 
 /**
+ * PGlite's WebAssembly, compiled once per process and handed to every worker: compiling the 9 MB
+ * module was most of a database's boot, and a worker does not share PGlite's own module cache (it
+ * lives in each thread). A compiled `WebAssembly.Module` crosses to a worker without being compiled
+ * again; the file-system bundle (a Blob) is read once and shared the same way.
+ */
+let assets: Promise<PgliteAssets> | null = null;
+
+function pgliteAssets(): Promise<PgliteAssets> {
+  assets ??= (async () => {
+    const dist = new URL('.', import.meta.resolve('@electric-sql/pglite'));
+    const [pglite, initdb, bundle] = await Promise.all(
+      ['pglite.wasm', 'initdb.wasm', 'pglite.data'].map((file) => readFile(new URL(file, dist))),
+    );
+    const [pgliteWasmModule, initdbWasmModule] = await Promise.all([WebAssembly.compile(pglite!), WebAssembly.compile(initdb!)]);
+    return { pgliteWasmModule, initdbWasmModule, fsBundle: new Blob([bundle!]) };
+  })();
+  assets.catch(() => (assets = null)); // a failed read is tried again by the next open
+  return assets;
+}
+
+/**
  * The worker's code: in the compiled dist/ the sibling `.js` file. Under tsx (tests, `npm run dev`)
  * the sibling `.ts` file, imported after registering tsx in the worker, since a worker does not
  * inherit tsx's loader (privatenumber/tsx#354).
@@ -70,8 +92,8 @@ class WorkerClient {
   private nextId = 1;
   private exited: Error | null = null;
 
-  constructor(dataDir: string) {
-    this.worker = new Worker(WORKER.source, { eval: WORKER.eval, workerData: { dataDir } });
+  constructor(dataDir: string, assets: PgliteAssets) {
+    this.worker = new Worker(WORKER.source, { eval: WORKER.eval, workerData: { dataDir, assets } });
     this.worker.on('message', (reply: Reply) => {
       const waiting = this.pending.get(reply.id);
       if (!waiting) return;
