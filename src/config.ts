@@ -31,6 +31,12 @@ export interface Config {
   /** SIGTERM/SIGINT: time to drain requests and close the stores before exiting non-zero anyway. */
   readonly shutdownTimeoutMs: number;
   readonly logLevel: string;
+  /** `pretty` (human-readable lines), `json`, or `auto`: pretty on a terminal, JSON otherwise. */
+  readonly logFormat: 'json' | 'pretty' | 'auto';
+  /** Bearer token that `GET /metrics` requires on the API's port; unset with no metrics port = no /metrics. */
+  readonly metricsToken: string | undefined;
+  /** A separate port serving only `GET /metrics`, without a token (bind it where only Prometheus reaches). */
+  readonly metricsPort: number | undefined;
   /** HS256 signing key for tokens; unset = generated once and kept in the registry. */
   readonly jwtSecret: string | undefined;
   readonly tokenLifetimeSeconds: number;
@@ -83,6 +89,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     statementTimeoutMs: integer(env, 'VBAPI_STATEMENT_TIMEOUT_MS', 120_000, 0, 3_600_000),
     shutdownTimeoutMs: integer(env, 'VBAPI_SHUTDOWN_TIMEOUT_MS', 30_000, 100, 3_600_000),
     logLevel,
+    logFormat: oneOf(env, 'LOG_FORMAT', ['auto', 'json', 'pretty'] as const, 'auto'),
+    metricsToken: metricsToken(env.VBAPI_METRICS_TOKEN),
+    metricsPort: env.VBAPI_METRICS_PORT ? integer(env, 'VBAPI_METRICS_PORT', 0, 0, 65_535) : undefined,
     jwtSecret: secret(env.VBAPI_JWT_SECRET),
     tokenLifetimeSeconds: integer(env, 'VBAPI_TOKEN_TTL_SECONDS', 86_400, 1, 31 * 86_400),
     rateLimit: rateLimit('VBAPI_RATE_LIMIT', env.VBAPI_RATE_LIMIT ?? '25/50'),
@@ -109,6 +118,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
  */
 function defaultInflightBodyBytes(): number {
   return Math.min(256 * 1024 * 1024, Math.floor(getHeapStatistics().heap_size_limit / 16));
+}
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[], fallback: T): T {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  if (!allowed.includes(value as T)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${value}"`);
+  return value as T;
+}
+
+/** Long enough not to be guessed: a scrape token guards operational data, not records, but still. */
+function metricsToken(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (value.length < 16) throw new ConfigError('VBAPI_METRICS_TOKEN must be at least 16 characters');
+  return value;
 }
 
 function secret(value: string | undefined): string | undefined {

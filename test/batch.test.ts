@@ -105,7 +105,7 @@ for (const backend of backends) {
         ]);
         assert.deepEqual(answer.json.data.map((entry: { body: string }) => entry.body), [
           'medicare: is required',
-          'allow_Flat_Tax: must not be null; medicare: must be 1-1 characters',
+          'allow_Flat_Tax: must not be null; medicare: must be exactly 1 character',
           'benefit_Code: must be 1-10 characters',
         ]);
       });

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -37,6 +39,53 @@ function vbapi(args: string[], env: Record<string, string>, input?: string): Pro
 
 const storeEnv = (setup: StoreSetup): Record<string, string> =>
   setup.config.databaseUrl ? { DATABASE_URL: setup.config.databaseUrl } : { VBAPI_DATA_DIR: setup.config.dataDir };
+
+describe('vbapi usage: help, and usage mistakes exit 2 with one line', () => {
+  const env = { VBAPI_DATA_DIR: join(tmpdir(), `vbapi-cli-usage-${process.pid}`) };
+  after(() => rm(env.VBAPI_DATA_DIR, { recursive: true, force: true }));
+
+  test('no arguments prints the usage on stderr and exits 2; help and --help print it on stdout and exit 0', async () => {
+    const bare = await vbapi([], env);
+    assert.equal(bare.code, 2);
+    assert.match(bare.stderr, /^usage: vbapi <command>/);
+    for (const args of [['help'], ['--help'], ['-h']]) {
+      const help = await vbapi(args, env);
+      assert.deepEqual([help.code, help.stderr], [0, ''], args.join(' '));
+      assert.match(help.stdout, /^usage: vbapi <command>[\s\S]*database create/);
+    }
+  });
+
+  test('help <command> and <command> --help print that command\'s usage', async () => {
+    const group = await vbapi(['help', 'database'], env);
+    assert.equal(group.code, 0);
+    assert.match(group.stdout, /^usage: vbapi database create <name>/);
+    assert.match(group.stdout, /usage: vbapi database list/);
+    assert.doesNotMatch(group.stdout, /client create/);
+    for (const args of [['database', '--help'], ['database', 'create', '--help'], ['help', 'database', 'create']]) {
+      const help = await vbapi(args, env);
+      assert.equal(help.code, 0, args.join(' '));
+      assert.match(help.stdout, /^usage: vbapi database create <name> \[--url <postgres url>\]\n  Register a database/);
+      if (args.includes('create')) assert.doesNotMatch(help.stdout, /database list/);
+    }
+    const unknown = await vbapi(['help', 'frobnicate'], env);
+    assert.deepEqual([unknown.code, unknown.stderr], [2, 'vbapi: unknown command "frobnicate"; "vbapi help" lists the commands\n']);
+  });
+
+  test('unknown or misplaced options, a bad --port and a too-short key prefix: one line, exit 2', async () => {
+    const cases: [string[], string][] = [
+      [['database', 'list', '--frob'], 'vbapi: unknown option "--frob"; "vbapi help" lists the options of each command\n'],
+      [['database', 'list', '--code', 'x'], 'vbapi: database list does not take --code; see "vbapi help database list"\n'],
+      [['serve', '--port', 'abc'], 'vbapi: --port must be an integer from 0 to 65535, got "abc"\n'],
+      [['serve', '--port', '70000'], 'vbapi: --port must be an integer from 0 to 65535, got "70000"\n'],
+      [['serve', '--port'], 'vbapi: option --port needs a value\n'],
+      [['key', 'revoke', 'vba_abc'], 'vbapi: "vba_abc" is too short: give the key\'s id or at least its first 12 characters\n'],
+    ];
+    for (const [args, stderr] of cases) {
+      const run = await vbapi(args, env);
+      assert.deepEqual([run.code, run.stderr], [2, stderr], args.join(' '));
+    }
+  });
+});
 
 for (const backend of backends) {
   describe(`vbapi on ${backend.name}`, { skip: backend.skip }, () => {
@@ -110,6 +159,7 @@ for (const backend of backends) {
       setups.push(setup);
       const first = await serving(setup, async (base, stdout) => {
         assert.match(stdout, /curl -s -X POST http:\/\/127\.0\.0\.1:\d+\/user-authentication/);
+        assert.ok(stdout.includes(`Or try it in a browser: ${base}/docs`), 'the first-run block points to /docs');
         const { headers, credentials } = await demoHeaders(base, stdout); // the printed key and password work
         const response = await fetch(`${base}/groups-batch`, { method: 'PUT', headers, body: JSON.stringify([group('FIRST')]) });
         assert.equal(response.status, 207);
@@ -130,10 +180,27 @@ for (const backend of backends) {
   });
 }
 
+test('serve: readable start-up lines naming the URL, the store and /docs; the first-run block is not interleaved with them', async () => {
+  const setup = await backends[0]!.prepare();
+  try {
+    await serving(setup, async (base, stdout) => {
+      const lines = stdout.split('\n');
+      assert.ok(lines.some((line) => line.endsWith(`INFO: VBAPI server ready on ${base}, using the embedded store in ${setup.config.dataDir}; API reference: ${base}/docs {"url":"${base}","store":"pglite"}`)), stdout);
+      assert.ok(!lines.some((line) => line.startsWith('{')), 'LOG_FORMAT=pretty: no JSON lines');
+      const block = stdout.slice(stdout.indexOf('First run:'), stdout.indexOf('(log in under Authentication'));
+      assert.match(block, /API key: +vba_/);
+      assert.doesNotMatch(block, /^\[\d\d:\d\d:\d\d\.\d{3}\]/m, 'no log line inside the first-run block');
+      assert.ok(stdout.indexOf('First run:') > stdout.indexOf('VBAPI server ready'), 'the block comes after the start-up lines');
+    }, { LOG_LEVEL: 'info', LOG_FORMAT: 'pretty' });
+  } finally {
+    await setup.cleanup();
+  }
+});
+
 /** Runs `vbapi serve` until `work` is done, then stops it with SIGTERM and expects a clean exit. */
-async function serving<T>(setup: StoreSetup, work: (base: string, stdout: string) => Promise<T>): Promise<T> {
+async function serving<T>(setup: StoreSetup, work: (base: string, stdout: string) => Promise<T>, env: Record<string, string> = {}): Promise<T> {
   const port = await freePort();
-  const server = start(['serve', '--port', String(port)], storeEnv(setup));
+  const server = start(['serve', '--port', String(port)], { ...storeEnv(setup), ...env });
   let stdout = '';
   let stderr = '';
   server.stdout!.on('data', (chunk) => (stdout += chunk));

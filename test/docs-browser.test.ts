@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { buildApp } from '../src/http/app.js';
-import { testConfig } from './support/api.js';
+import { provision, testConfig } from './support/api.js';
 import { backends, openStore } from './support/backends.js';
 
 /**
@@ -56,6 +56,73 @@ test('/docs lists every operation and "Try it out" reaches the server', { skip: 
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: `${ARTIFACTS}docs.png`, fullPage: false });
     assert.deepEqual(outside, [], 'every asset comes from the server itself');
+  } finally {
+    await browser.close();
+    await app.close();
+    await store.close();
+    await setup.cleanup();
+  }
+});
+
+test('/docs alone: Authentication first; log in from the page, then run a batch, without pasting a token; the database is remembered', { skip: executablePath ? false : 'Chromium not installed' }, async () => {
+  const setup = await backends[0]!.prepare();
+  const store = await openStore(setup);
+  const credentials = await provision(store, 'docs-client', 'docs');
+  const app = await buildApp({ store, config: testConfig() });
+  const browser = await chromium.launch({
+    executablePath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+  try {
+    const base = await app.listen({ host: '127.0.0.1', port: 0 });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 2000 } });
+    await page.goto(`${base}/docs`);
+    await page.waitForSelector('.opblock', { timeout: 30_000 });
+    assert.match(await page.locator('.opblock-tag').first().innerText(), /^Authentication/);
+    assert.match(await page.locator('.info .description').innerText(), /How to call this API/);
+
+    // Authorize: the API key and the username/password; the bearer token is left empty.
+    await page.locator('.auth-wrapper .authorize').click();
+    const scheme = (name: string) => page.locator('.modal-ux .auth-container').filter({ hasText: name });
+    await scheme('apiKeyAuth').locator('#api_key_value').fill(credentials.apiKey);
+    await scheme('apiKeyAuth').locator('button.authorize').click();
+    await scheme('basicAuth').locator('#auth-basic-username').fill(credentials.username);
+    await scheme('basicAuth').locator('#auth-basic-password').fill(credentials.password);
+    await scheme('basicAuth').locator('button.authorize').click();
+    await page.locator('.modal-ux .btn-done').first().click();
+
+    const status = (operation: ReturnType<typeof page.locator>) => operation.locator('.live-responses-table tr.response .response-col_status').first();
+    const login = page.locator('#operations-Authentication-UserAuthentication');
+    await login.locator('.opblock-summary').click();
+    const header = (operation: ReturnType<typeof page.locator>, name: string) => operation.locator(`tr[data-param-name="${name}"] input`);
+    await header(login, 'vbasoftware-client-id').fill(credentials.clientId);
+    await header(login, 'vbasoftware-client-code').fill(credentials.clientCode);
+    await header(login, 'vbasoftware-database').fill(credentials.database);
+    await login.getByRole('button', { name: 'Execute' }).click();
+    await status(login).waitFor({ timeout: 15_000 });
+    assert.match(await status(login).innerText(), /200/, await login.locator('.responses-wrapper').innerText());
+
+    // The batch: the database header is already filled in, the token was taken from the login.
+    const batch = page.locator('#operations-BenefitCategories-CreateOrUpdateBatchBenefitCategories');
+    await batch.locator('.opblock-summary').click();
+    assert.equal(await header(batch, 'vbasoftware-database').inputValue(), credentials.database);
+    await batch.locator('.body-param textarea').fill('[{"benefit_Category": "MEDICAL", "description": "Medical"}]');
+    await batch.getByRole('button', { name: 'Execute' }).click();
+    await status(batch).waitFor({ timeout: 15_000 });
+    assert.match(await status(batch).innerText(), /207/);
+    assert.match(await batch.locator('.live-responses-table tr.response .response-col_description').first().innerText(), /"status": 201/);
+    await page.screenshot({ path: `${ARTIFACTS}docs-batch.png`, fullPage: false });
+
+    // A later visit: still authorized (persistAuthorization) and the database still filled in.
+    await page.reload();
+    await page.waitForSelector('.opblock', { timeout: 30_000 });
+    const get = page.locator('#operations-BenefitCategories-GetBenefitCategory');
+    await get.locator('.opblock-summary').click();
+    assert.equal(await header(get, 'vbasoftware-database').inputValue(), credentials.database);
+    await get.locator('tr[data-param-name="benefitCategory"] input').fill('MEDICAL');
+    await get.getByRole('button', { name: 'Execute' }).click();
+    await status(get).waitFor({ timeout: 15_000 });
+    assert.match(await status(get).innerText(), /200/);
   } finally {
     await browser.close();
     await app.close();

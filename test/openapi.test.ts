@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { inputSchema } from '../src/derive/json-schema.js';
-import { entities } from '../src/entities/index.js';
+import { recordValidator } from '../src/derive/validate.js';
+import { entities, entityNamed } from '../src/entities/index.js';
 import { buildApp } from '../src/http/app.js';
 import { document } from '../src/http/docs.js';
 import { testConfig } from './support/api.js';
@@ -53,6 +54,17 @@ test('the request validator and the document cannot drift: same field schemas, s
     assert.deepEqual(component.required, validated.required);
     assert.deepEqual(Object.keys(component.properties), entity.fields.map((field) => field.name));
   }
+});
+
+test('the records describe the lenient handling of unknown fields truthfully: not forbidden, said to be ignored', () => {
+  for (const entity of entities) {
+    const component = doc.components.schemas[entity.schemaName] as unknown as { additionalProperties?: unknown; description: string };
+    assert.equal(component.additionalProperties, undefined, entity.schemaName);
+    assert.match(component.description, /fields not listed here .* are ignored, not refused/, entity.schemaName);
+  }
+  // What the document says is what happens: a record with an unknown field is accepted.
+  const validate = recordValidator(entityNamed('benefitCategory'));
+  assert.equal(validate({ benefit_Category: 'MEDICAL', Benefit_category: 'x', colour: 'blue' }).ok, true);
 });
 
 test('vendor names and exact field names: Groups has the contract fields, envelopes as the vendor names them', () => {

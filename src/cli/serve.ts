@@ -1,16 +1,23 @@
-import pino from 'pino';
+import type { Server } from 'node:http';
 import { Accounts } from '../auth/accounts.js';
 import { newPassword } from '../auth/secrets.js';
 import type { Config } from '../config.js';
 import { buildApp } from '../http/app.js';
+import { metricsServer } from '../http/metrics.js';
 import { Store } from '../store/store.js';
+import { createLogger } from './logger.js';
+import { progress } from './progress.js';
 
 /** `vbapi serve`: migrations, first-run set-up, listen, and a drain on SIGTERM/SIGINT. */
 export async function serve(config: Config): Promise<void> {
-  const logger = pino({ level: config.logLevel });
-  const store = await Store.open(config, logger);
-  const firstRun = await bootstrap(store);
+  const logger = createLogger(config);
+  const storeName = config.databaseUrl ? `PostgreSQL (${redacted(config.databaseUrl)})` : `the embedded store in ${config.dataDir}`;
+  // A first start creates and migrates databases for seconds: say so, or it looks hung.
+  const say = (line: string) => logger.info(line);
+  const store = await step(`opening ${storeName}`, say, () => Store.open(config, logger));
+  const firstRun = await bootstrap(store, say);
   const app = await buildApp({ store, config, logger });
+  let metrics: Server | null = null;
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
@@ -21,6 +28,7 @@ export async function serve(config: Config): Promise<void> {
       logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown did not finish in time: exiting anyway');
       process.exit(1);
     }, config.shutdownTimeoutMs);
+    metrics?.close();
     try {
       await app.close(); // stops accepting, lets in-flight requests finish
       await store.close();
@@ -41,11 +49,45 @@ export async function serve(config: Config): Promise<void> {
     await store.close().catch(() => undefined);
     throw error;
   }
-  logger.info(`VBAPI server on ${store.kind === 'pglite' ? `the embedded store (${config.dataDir})` : 'PostgreSQL'}`);
-  if (firstRun) {
-    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-    const port = (app.server.address() as { port: number }).port;
-    console.log(firstRunMessage(`http://${host.includes(':') ? `[${host}]` : host}:${port}`, firstRun));
+  if (config.metricsPort !== undefined) {
+    try {
+      metrics = await metricsServer(config.host, config.metricsPort);
+    } catch (error) {
+      await app.close();
+      await store.close();
+      throw error;
+    }
+  }
+  const base = baseUrl(config.host, (app.server.address() as { port: number }).port);
+  logger.info({ url: base, store: store.kind }, `VBAPI server ready on ${base}, using ${storeName}; API reference: ${base}/docs`);
+  if (metrics) logger.info(`metrics: http://${config.host}:${(metrics.address() as { port: number }).port}/metrics`);
+  else if (config.metricsToken) logger.info(`metrics: ${base}/metrics (bearer VBAPI_METRICS_TOKEN)`);
+  // One write, after every start-up line: never interleaved with the log.
+  if (firstRun) process.stdout.write(firstRunMessage(base, firstRun));
+}
+
+async function step<T>(what: string, say: (line: string) => void, work: () => Promise<T>): Promise<T> {
+  const done = progress(what, say);
+  try {
+    return await work();
+  } finally {
+    done();
+  }
+}
+
+function baseUrl(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+}
+
+/** A database URL for a log line: its password never is. */
+function redacted(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'DATABASE_URL';
   }
 }
 
@@ -58,10 +100,11 @@ interface DemoAccount {
  * On an empty store: a `demo` database, client and user, and an API key, so a newcomer can make a
  * first call in a minute. The secrets exist only in the returned value (printed once, never logged).
  */
-async function bootstrap(store: Store): Promise<DemoAccount | null> {
+async function bootstrap(store: Store, say: (line: string) => void): Promise<DemoAccount | null> {
   const accounts = new Accounts(store.registry);
   if (await accounts.hasClients()) return null;
-  if (!(await store.find('demo'))) await store.createDatabase('demo');
+  say('first start: creating the demo database, client, user and API key');
+  if (!(await store.find('demo'))) await step('creating database "demo"', say, () => store.createDatabase('demo'));
   const password = newPassword();
   await accounts.createClient('demo', 'demo');
   const { key } = await accounts.createKey('demo');
@@ -101,5 +144,7 @@ Then call the API:
   curl -s -X PUT ${base}/benefit-categories-batch -H "Authorization: Bearer $TOKEN" \\
     -H 'x-api-key: ${account.apiKey}' -H 'vbasoftware-database: demo' \\
     -H 'Content-Type: application/json' -d '[{"benefit_Category": "MEDICAL", "description": "Medical"}]'
+
+Or try it in a browser: ${base}/docs (log in under Authentication, then "Try it out").
 `;
 }

@@ -38,19 +38,30 @@ export function openApiDocument(version: string): Record<string, unknown> {
     info: {
       title: 'VBAPI: Benefits, Benefit Categories and Groups',
       version,
-      description:
-        'A self-hostable server for the VBASoftware VBAPI contract. Every call but login and health needs `x-api-key` ' +
-        'and `Authorization: Bearer <idToken>` (from `POST /user-authentication`), a `User-Agent`, and `vbasoftware-database`. ' +
-        'Every response is the envelope `{data, error, debug: {activityID}}`.',
+      description: [
+        'A self-hostable server for the VBASoftware VBAPI contract.',
+        '',
+        '**How to call this API**',
+        '',
+        '1. **Log in**: `POST /user-authentication` with your API key (`x-api-key`), `Authorization: Basic` (username:password), ' +
+          'and the headers `vbasoftware-client-id`, `vbasoftware-client-code`, `vbasoftware-database`. ' +
+          'On this page: **Authorize** with the API key and the username/password, then run the login under **Authentication**: ' +
+          'the returned token is used from then on, and the client and database you entered are remembered.',
+        '2. **Call**: every other operation needs the same `x-api-key`, `Authorization: Bearer <idToken>` (from the login), ' +
+          '`vbasoftware-database`, and a `User-Agent` (curl and browsers send one).',
+        '3. **Read the answer**: every response is the envelope `{data, error, debug: {activityID}}`; ' +
+          'batches (`PUT /…-batch`) answer 207 with one entry per record. Unknown record fields are ignored.',
+      ].join('\n'),
     },
     servers: [
       { url: '/', description: 'This server' },
       { url: '/vbasoftware', description: "This server, under the vendor's base path" },
     ],
     security: [{ apiKeyAuth: [], bearerAuth: [] }],
+    // Authentication first: it is the first thing a reader of /docs has to do.
     tags: [
+      { name: 'Authentication', description: 'Log in for a bearer token (on this page, the token is then used automatically)' },
       ...entities.map((entity) => ({ name: plural(entity), description: `${capitalise(entity.label)} records (\`${entity.schemaName}\`)` })),
-      { name: 'Authentication', description: 'Log in for a bearer token' },
       { name: 'Health', description: 'Liveness (the process) and readiness (the stores)' },
     ],
     paths,
@@ -253,16 +264,23 @@ const describe = (field: Field) =>
   : field.defaultValue !== undefined ? { description: `Stored as ${field.defaultValue} when omitted or null.` }
   : {};
 
-/** The record as the vendor models it: its required fields are what a client must send. */
+/**
+ * The record as the vendor models it: its required fields are what a client must send. One schema
+ * serves requests and responses, so it does not forbid other properties: the server ignores unknown
+ * fields in requests (as the vendor does), and saying `additionalProperties: false` would tell
+ * generated clients and readers the opposite.
+ */
 export function recordComponent(entity: Entity): JsonSchema {
   return {
     type: 'object',
-    description: `${capitalise(entity.label)}; key \`${entity.key.name}\`. Every response carries every field.`,
+    description:
+      `${capitalise(entity.label)}; key \`${entity.key.name}\` (no leading or trailing spaces). ` +
+      'In requests, fields not listed here (including other spellings of listed ones) are ignored, not refused. ' +
+      'Every response carries every listed field, and no other.',
     properties: Object.fromEntries(
       entity.fields.map((field) => [field.name, { ...fieldSchema(field), ...describe(field) }]),
     ),
     required: entity.fields.filter((field) => field.required).map((field) => field.name),
-    additionalProperties: false,
     examples: [example(entity)],
   };
 }

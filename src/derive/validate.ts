@@ -82,7 +82,7 @@ function compileValidator(entity: Entity, maxTextChars: number): (input: unknown
       if (failed.has(field.name)) continue;
       const original = record[field.name];
       const value = normalise(field, original);
-      if (value === INVALID) failed.add(field.name);
+      if (value === INVALID || (field.isKey && hasOuterSpace(value))) failed.add(field.name);
       // In place, and only where a value changes (a date's form, a default): a copy of 10,000
       // records would cost more memory than the request body itself.
       else if (value !== original && !(value === null && original === undefined)) record[field.name] = value;
@@ -110,6 +110,14 @@ const INVALID = Symbol('invalid');
  */
 export function isStorableText(text: string): boolean {
   return !text.includes('\u0000') && text.isWellFormed();
+}
+
+/**
+ * A key with leading or trailing spaces could be stored, but then not be fetched by the name a
+ * person sees and would sort first: it is refused (the project's decision, issue 16).
+ */
+function hasOuterSpace(value: unknown): boolean {
+  return typeof value === 'string' && value !== value.trim();
 }
 
 /** Whether a key from a path could be stored at all; one that could not is simply not found. */
@@ -153,6 +161,15 @@ function messageFor(field: Field, value: unknown, maxLength = field.maxLength): 
   const text = value as string;
   if (text.includes('\u0000')) return 'must not contain the NUL character';
   if (!text.isWellFormed()) return 'must not contain unpaired UTF-16 surrogates';
-  if (field.minLength) return `must be ${field.minLength}-${maxLength} characters`;
-  return `must be at most ${maxLength} characters`;
+  if (field.isKey && hasOuterSpace(text)) return 'must not start or end with a space';
+  return lengthMessage(field.minLength, maxLength);
+}
+
+/** `must be 1-10 characters`, `must be exactly 1 character`, `must be at most 20 characters`. */
+export function lengthMessage(min: number | undefined, max: number | undefined): string {
+  const characters = (count: number) => `${count} character${count === 1 ? '' : 's'}`;
+  if (max === undefined) return `must be at least ${characters(min ?? 0)}`;
+  if (!min) return `must be at most ${characters(max)}`;
+  if (min === max) return `must be exactly ${characters(max)}`;
+  return `must be ${min}-${max} characters`;
 }

@@ -23,7 +23,8 @@ import { classify } from '../store/errors.js';
 import type { Store } from '../store/store.js';
 import { ClientAbort, jsonBodies } from './body.js';
 import { BodyBudget } from './body-budget.js';
-import { docsUi, openApiRoutes } from './docs.js';
+import { docsUi, indexRoute, openApiRoutes } from './docs.js';
+import { metricsHooks } from './metrics.js';
 import { pathOf } from './context.js';
 import { failure, success } from './envelope.js';
 import { ApiError, unavailable } from './errors.js';
@@ -46,6 +47,7 @@ export type AppConfig = Pick<
   | 'loginUserRate'
   | 'passwordHashConcurrency'
   | 'passwordHashQueue'
+  | 'metricsToken'
 >;
 
 export interface AppOptions {
@@ -123,6 +125,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await Promise.all([auth.limiter?.close(), auth.logins.close()]);
   });
 
+  // Before any route, so every response is counted; /metrics itself is off the tenant scope.
+  metricsHooks(app, options.store, options.config.metricsToken);
+  indexRoute(app);
   await docsUi(app);
   const api = async (scope: FastifyInstance) => {
     scope.get('/healthz', async (request) => success(request.id, { status: 'ok' }));

@@ -7,6 +7,7 @@ import type { Database, Queryable } from '../store/database.js';
 import { classify, withRetry } from '../store/errors.js';
 import { refreshStatistics } from '../store/statistics.js';
 import { unavailable } from '../http/errors.js';
+import { metrics } from '../http/metrics.js';
 import { referenceChecker } from './references.js';
 
 /** One entry of a batch answer, in the vendor's `MultiCodeResponse` shape. */
@@ -70,6 +71,15 @@ export function batchUpserter(entity: Entity, limits?: TextLimits) {
   }
 
   return async function upsertBatch(db: Database, records: readonly unknown[], context: BatchContext): Promise<BatchOutcome[]> {
+    const results = await apply(db, records, context);
+    // The one place batch outcomes are counted for /metrics.
+    const byStatus = new Map<number, number>();
+    for (const result of results) byStatus.set(result.status, (byStatus.get(result.status) ?? 0) + 1);
+    for (const [status, count] of byStatus) metrics.batchRecords(entity.name, status, count);
+    return results;
+  };
+
+  async function apply(db: Database, records: readonly unknown[], context: BatchContext): Promise<BatchOutcome[]> {
     const results: BatchOutcome[] = new Array(records.length);
     const valid: Candidate[] = [];
     records.forEach((record, index) => {
@@ -118,5 +128,5 @@ export function batchUpserter(entity: Entity, limits?: TextLimits) {
       results[candidate.index] = outcome(candidate.key, created ? 201 : 200, created ? 'Created' : 'Updated');
     }
     return results;
-  };
+  }
 }

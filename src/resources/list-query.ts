@@ -54,13 +54,29 @@ function parseSortBy(entity: Entity, sortBy: string | undefined, errors: FieldEr
   const byName = new Map(entity.fields.map((field) => [field.name.toLowerCase(), field]));
   const order: SortKey[] = [];
   for (const part of sortBy.split(',')) {
-    const match = /^\s*([^:\s]+)\s*(?::\s*(asc|desc)\s*)?$/i.exec(part);
-    const field = match ? byName.get(match[1]!.toLowerCase()) : undefined;
-    if (!match || !field) {
-      errors.push({ field: 'sortBy', message: `"${part.trim()}" is not a field of ${entity.label} (use name, name:asc or name:desc)` });
-      continue;
-    }
-    order.push({ field, descending: match[2]?.toLowerCase() === 'desc' });
+    const parsed = parseSortPart(part, byName);
+    if (typeof parsed === 'string') errors.push({ field: 'sortBy', message: sortByMessage(entity, part.trim(), parsed) });
+    else order.push(parsed);
   }
   return order;
+}
+
+type SortProblem = 'field' | 'direction';
+
+/** One `name`, `name:asc` or `name:desc`; or which half of it is wrong. */
+function parseSortPart(part: string, byName: ReadonlyMap<string, Field>): SortKey | SortProblem {
+  const [name = '', direction, ...more] = part.split(':').map((piece) => piece.trim());
+  const field = byName.get(name.toLowerCase());
+  if (!field) return 'field';
+  if (more.length || (direction !== undefined && !/^(asc|desc)$/i.test(direction))) return 'direction';
+  return { field, descending: direction?.toLowerCase() === 'desc' };
+}
+
+/** What is wrong with one part of `sortBy`: an unknown field, or a known field with a wrong direction. */
+export function sortByMessage(entity: Pick<Entity, 'label'>, part: string, problem: SortProblem): string {
+  if (problem === 'direction') {
+    const name = part.split(':', 1)[0]!.trim();
+    return `"${part}": the direction must be asc or desc (${name}:asc or ${name}:desc)`;
+  }
+  return `"${part}" is not a field of ${entity.label} (use name, name:asc or name:desc)`;
 }
