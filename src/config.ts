@@ -52,6 +52,8 @@ export interface Config {
   readonly tenantIdleSeconds: number;
   /** Embedded databases open at once; the least recently used idle one is closed to open another. */
   readonly maxOpenTenants: number;
+  /** How long a batch answer stays replayable under its Idempotency-Key. */
+  readonly idempotencyTtlSeconds: number;
   /** Logins per client (all its keys and users together); null = off. */
   readonly loginRate: RateLimitConfig | null;
   /** Logins per username of a client; null = off. */
@@ -100,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pgAcquireTimeoutMs: integer(env, 'VBAPI_PG_ACQUIRE_TIMEOUT_MS', 10_000, 100, 600_000),
     tenantIdleSeconds: integer(env, 'VBAPI_TENANT_IDLE_SECONDS', 300, 1, 86_400),
     maxOpenTenants: integer(env, 'VBAPI_MAX_OPEN_TENANTS', 8, 1, 10_000),
+    idempotencyTtlSeconds: integer(env, 'VBAPI_IDEMPOTENCY_TTL_SECONDS', 86_400, 1, 31 * 86_400),
     loginRate: rateLimit('VBAPI_LOGIN_RATE', env.VBAPI_LOGIN_RATE || '5/20'),
     loginUserRate: rateLimit('VBAPI_LOGIN_USER_RATE', env.VBAPI_LOGIN_USER_RATE || '1/10'),
     // scrypt is CPU-bound: more hashes at once than cores only queue in the thread pool, and libuv's

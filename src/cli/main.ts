@@ -5,6 +5,7 @@ import { Accounts } from '../auth/accounts.js';
 import { API_KEY_PREFIX_LENGTH } from '../auth/secrets.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { Store, StoreError } from '../store/store.js';
+import { BULK_COMMANDS, BULK_USAGE } from './bulk-usage.js';
 import { progress } from './progress.js';
 import { serve } from './serve.js';
 
@@ -18,6 +19,7 @@ const USAGE = `usage: vbapi <command>
   key revoke <key-prefix-or-id>                      revoke an API key
   user create <clientId> <username> (--password <pw> | --password-stdin) --database <name> [--database <name> …]
   user grant <clientId> <username> --database <name> [--database <name> …]
+${BULK_USAGE}
   help [<command>]                                   this text, or one command's usage ("vbapi help database create")
 
 The store: PostgreSQL when DATABASE_URL is set, else the embedded store in VBAPI_DATA_DIR (default ./data).`;
@@ -141,6 +143,8 @@ const OPTIONS = {
 } as const;
 
 async function main(argv: string[]): Promise<void> {
+  // import/export/seed are clients of a running server, with options of their own.
+  if (BULK_COMMANDS.has(argv[0] ?? '')) return void (process.exitCode = await (await import('./bulk.js')).runBulkCommand(argv));
   const { positionals, values } = parseCommandLine(argv);
   const [first, second, ...rest] = positionals;
   // No arguments is a usage mistake (exit 2); `vbapi help` and `--help` are asked-for help (exit 0).

@@ -84,6 +84,41 @@ export function openApiDocument(version: string): Record<string, unknown> {
           schema: { type: 'string' },
           example: 'name:desc,group_ID',
         },
+        idempotencyKey: {
+          name: 'Idempotency-Key',
+          in: 'header',
+          description:
+            'Makes a retry safe (IETF draft "The Idempotency-Key HTTP Header Field"). The first request with a key is processed and its answer ' +
+            'stored in the same transaction as its writes; a repeat with the same body replays that answer byte for byte with ' +
+            '`Idempotent-Replayed: true`; the same key with another body, endpoint, `allOrNone` or `Prefer` is a 422; while the first is ' +
+            'still being processed, 409. Keys belong to the database and the API key\'s client, and are kept for ' +
+            '`VBAPI_IDEMPOTENCY_TTL_SECONDS` (24 h by default). Bodies are compared as parsed JSON (whitespace does not matter, key order does). ' +
+            'Ignored (nothing is stored) with `validateOnly=true`.',
+          schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x20-\\x7e]+$' },
+        },
+        validateOnly: {
+          name: 'validateOnly',
+          in: 'query',
+          description: 'Run everything (validation, references, created-vs-updated) and roll back: the 207 says what would happen; nothing is stored.',
+          schema: { type: 'boolean', default: false },
+        },
+        allOrNone: {
+          name: 'allOrNone',
+          in: 'query',
+          description:
+            'Apply nothing unless every record would be 200/201. Records that would have succeeded then answer 424 ' +
+            '`Not applied: another record of this request failed`; the failing ones keep their own status.',
+          schema: { type: 'boolean', default: false },
+        },
+        prefer: {
+          name: 'Prefer',
+          in: 'header',
+          description:
+            'RFC 7240. `handling=strict`: a record carrying a field its type does not have is a 400 naming it (`grp_name: unknown field`), ' +
+            'answered with `Preference-Applied: handling=strict`. The default is lenient: unknown fields are ignored.',
+          schema: { type: 'string' },
+          example: 'handling=strict',
+        },
       },
       headers: {
         'x-pagination': {
@@ -92,6 +127,15 @@ export function openApiDocument(version: string): Record<string, unknown> {
         },
         'x-activity-id': { description: 'The activityID of the response', schema: { type: 'string', format: 'uuid' } },
         'Retry-After': { description: 'Seconds until a retry may succeed (the rate limit lets a request through, or a database connection comes free)', schema: { type: 'integer' } },
+        'x-batch-summary': {
+          description:
+            'Counts of the answer by outcome: `created=…; updated=…; invalid=…; unresolved=…; failed=…` (201, 200, 400, 422, and 424/500). ' +
+            'With `validateOnly=true` the counts are what would happen.',
+          schema: { type: 'string' },
+          example: 'created=2; updated=1; invalid=0; unresolved=0; failed=0',
+        },
+        'Idempotent-Replayed': { description: '`true` when this answer is the stored answer of an earlier request with the same Idempotency-Key', schema: { type: 'string', enum: ['true'] } },
+        'Preference-Applied': { description: 'RFC 7240: `handling=strict` when the request asked for it', schema: { type: 'string' } },
       },
       schemas: schemas(),
     },
@@ -111,7 +155,7 @@ const nullable = (schema: JsonSchema): JsonSchema => ({ oneOf: [schema, { type: 
 const WHY: Record<number, string> = {
   200: 'Success',
   204: 'Deleted; no body',
-  207: 'One entry per record, in input order: 201 Created, 200 Updated, 400 invalid, 422 missing reference, 500 not applied',
+  207: 'One entry per record, in input order: 201 Created, 200 Updated, 400 invalid, 422 missing reference, 424 not applied (allOrNone), 500 not applied',
   400: 'Malformed request or invalid record (`error.errors` names each field)',
   401: 'Missing or invalid API key or bearer token',
   403: 'Database not allowed for this token, or no User-Agent',
@@ -143,6 +187,12 @@ function responses(envelope: string, own: Record<number, ReturnType<typeof respo
   }
   return all;
 }
+
+const BATCH_HEADERS = {
+  'x-batch-summary': { $ref: '#/components/headers/x-batch-summary' },
+  'Idempotent-Replayed': { $ref: '#/components/headers/Idempotent-Replayed' },
+  'Preference-Applied': { $ref: '#/components/headers/Preference-Applied' },
+};
 
 const JSON_BODY_TYPES = ['application/json', 'text/json', 'application/*+json'];
 const body = (schema: object, description: string) => ({
@@ -222,9 +272,15 @@ function entityPaths(entity: Entity): Record<string, Record<string, unknown>> {
         summary: `Create or update many ${entity.label} records at once`,
         description:
           'Each record is created or updated; the 207 answer says per record what happened, in input order. ' +
-          'A key sent several times is applied as if sent one after another. All 200/201 records are committed in one transaction.',
+          'A key sent several times is applied as if sent one after another. All 200/201 records are committed in one transaction. ' +
+          'Every answer carries `x-batch-summary`; see `Idempotency-Key`, `validateOnly`, `allOrNone` and `Prefer: handling=strict`.',
         requestBody: body({ type: 'array', items: ref(entity.schemaName) }, `${capitalise(entity.label)} records`),
-        responses: responses('MultiCodeResponseListVBAResponse', { 207: response(207, 'MultiCodeResponseListVBAResponse') }, [413, 415]),
+        parameters: [parameter('idempotencyKey'), parameter('validateOnly'), parameter('allOrNone'), parameter('prefer')],
+        responses: {
+          ...responses('MultiCodeResponseListVBAResponse', { 207: response(207, 'MultiCodeResponseListVBAResponse', BATCH_HEADERS) }, [413, 415]),
+          409: { ...response(409, 'MultiCodeResponseListVBAResponse'), description: 'Conflict: a request with this Idempotency-Key is still being processed' },
+          422: { ...response(422, 'MultiCodeResponseListVBAResponse'), description: 'Unprocessable Content: this Idempotency-Key was used with a different request' },
+        },
       },
     },
   };
@@ -344,7 +400,7 @@ function schemas(): Record<string, unknown> {
       type: 'object',
       properties: {
         id: { type: 'array', items: ref('KeyValuePair'), description: 'The key of the record this entry is about' },
-        status: { type: 'integer', format: 'int32', description: 'HTTP status of the operation: 201, 200, 400, 422 or 500' },
+        status: { type: 'integer', format: 'int32', description: 'HTTP status of the operation: 201, 200, 400, 422, 424 (allOrNone: not applied) or 500' },
         body: { type: 'string', description: 'Created, Updated, or what was wrong' },
       },
       required: ['id', 'status', 'body'],

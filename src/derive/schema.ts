@@ -82,9 +82,38 @@ export function tableOf(entity: Entity, entityByName: (name: string) => Entity):
   };
 }
 
-/** The schema the record descriptions ask for. */
+/**
+ * Tables a tenant database holds for the server itself, not derived from a record description.
+ * They are declared here as data so that the snapshot describes every table the migrations build:
+ * the generator writes their migrations and the drift test catches a change made without one.
+ */
+export const serverTables: readonly TableSchema[] = [
+  {
+    // One row per (client, Idempotency-Key) of a batch request: the request's fingerprint and the
+    // answer, stored in the same transaction as the batch's writes. `body` is text, not jsonb, so
+    // a replay is byte for byte.
+    name: 'idempotency_keys',
+    columns: [
+      { name: 'client_id', type: 'text', notNull: true },
+      { name: 'idempotency_key', type: 'text', notNull: true },
+      { name: 'fingerprint', type: 'text', notNull: true },
+      { name: 'status', type: 'integer', notNull: true },
+      { name: 'headers', type: 'text', notNull: true },
+      { name: 'body', type: 'text', notNull: true },
+      { name: 'created_at', type: 'timestamptz', notNull: true, default: 'now()' },
+      { name: 'expires_at', type: 'timestamptz', notNull: true },
+    ],
+    primaryKey: { name: 'idempotency_keys_pkey', columns: ['client_id', 'idempotency_key'] },
+    checks: [],
+    foreignKeys: [],
+    // Expired keys are deleted by expiry time.
+    indexes: [{ name: 'idempotency_keys_expires_at', columns: ['expires_at'] }],
+  },
+];
+
+/** The schema the record descriptions ask for, and the server's own tables. */
 export function deriveSchema(entities: readonly Entity[], entityByName: (name: string) => Entity): SchemaSnapshot {
-  return { format: 1, tables: entities.map((entity) => tableOf(entity, entityByName)) };
+  return { format: 1, tables: [...entities.map((entity) => tableOf(entity, entityByName)), ...serverTables] };
 }
 
 function quote(identifier: string): string {

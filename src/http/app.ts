@@ -43,6 +43,7 @@ export type AppConfig = Pick<
   | 'tokenLifetimeSeconds'
   | 'rateLimit'
   | 'redisUrl'
+  | 'idempotencyTtlSeconds'
   | 'loginRate'
   | 'loginUserRate'
   | 'passwordHashConcurrency'
@@ -115,8 +116,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Browsers may call the API from any origin: credentials travel in headers, never in cookies.
   await app.register(cors, {
     origin: '*',
-    allowedHeaders: ['authorization', 'content-type', 'x-api-key', 'vbasoftware-database', 'vbasoftware-client-id', 'vbasoftware-client-code'],
-    exposedHeaders: ['x-pagination', 'x-activity-id', 'retry-after'],
+    allowedHeaders: ['authorization', 'content-type', 'x-api-key', 'vbasoftware-database', 'vbasoftware-client-id', 'vbasoftware-client-code', 'idempotency-key', 'prefer'],
+    exposedHeaders: ['x-pagination', 'x-activity-id', 'retry-after', 'x-batch-summary', 'idempotent-replayed', 'preference-applied'],
     methods: ['GET', 'POST', 'PUT', 'DELETE'],
   });
 

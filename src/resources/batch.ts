@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { statements } from '../derive/sql.js';
-import { describeErrors, recordValidator, rowsJson, type Row, type TextLimits } from '../derive/validate.js';
+import { describeErrors, recordValidator, rowsJson, type FieldError, type Row, type TextLimits } from '../derive/validate.js';
 import { entityNamed, type Entity } from '../entities/index.js';
 import { copyText } from '../derive/copy.js';
 import type { Database, Queryable } from '../store/database.js';
@@ -70,8 +70,20 @@ export function batchUpserter(entity: Entity, limits?: TextLimits) {
     return tx.query(sql.upsertFromStaging, [user]);
   }
 
-  return async function upsertBatch(db: Database, records: readonly unknown[], context: BatchContext): Promise<BatchOutcome[]> {
-    const results = await apply(db, records, context);
+  const fieldNames = new Set(entity.fields.map((field) => field.name));
+  /** `Prefer: handling=strict`: fields the record type does not have, each named. */
+  const unknownFields = (record: unknown): FieldError[] =>
+    typeof record === 'object' && record !== null && !Array.isArray(record)
+      ? Object.keys(record).filter((name) => !fieldNames.has(name)).map((name) => ({ field: name, message: 'unknown field' }))
+      : [];
+
+  return async function upsertBatch(
+    db: Database,
+    records: readonly unknown[],
+    context: BatchContext,
+    options: BatchOptions = {},
+  ): Promise<BatchOutcome[]> {
+    const results = await apply(db, records, context, options);
     // The one place batch outcomes are counted for /metrics.
     const byStatus = new Map<number, number>();
     for (const result of results) byStatus.set(result.status, (byStatus.get(result.status) ?? 0) + 1);
@@ -79,36 +91,65 @@ export function batchUpserter(entity: Entity, limits?: TextLimits) {
     return results;
   };
 
-  async function apply(db: Database, records: readonly unknown[], context: BatchContext): Promise<BatchOutcome[]> {
-    const results: BatchOutcome[] = new Array(records.length);
+  async function apply(db: Database, records: readonly unknown[], context: BatchContext, options: BatchOptions): Promise<BatchOutcome[]> {
+    const checked: BatchOutcome[] = new Array(records.length);
     const valid: Candidate[] = [];
     records.forEach((record, index) => {
-      const checked = validate(record);
-      if (checked.ok) {
-        valid.push({ index, key: checked.row[keyName] as string, row: checked.row });
+      const unknown = options.strict ? unknownFields(record) : [];
+      const result = validate(record);
+      if (result.ok && unknown.length === 0) {
+        valid.push({ index, key: result.row[keyName] as string, row: result.row });
       } else {
         const key = (record as Record<string, unknown> | null)?.[keyName];
-        results[index] = outcome(typeof key === 'string' ? key : null, 400, describeErrors(checked.errors));
+        const errors = [...unknown, ...(result.ok ? [] : result.errors)];
+        checked[index] = outcome(typeof key === 'string' ? key : null, 400, describeErrors(errors));
       }
     });
-    if (valid.length === 0) return results;
+    if (valid.length === 0 && !options.idempotency) return checked;
 
-    let written;
+    // Writes go in a savepoint so that a dry run or a failed all-or-none batch can drop them and
+    // still commit the Idempotency-Key's answer.
+    const undoable = options.validateOnly || options.allOrNone;
+    let createdCount = 0;
+    let answered: BatchOutcome[];
     try {
       // Retried as a whole on a deadlock or serialization failure; nothing is answered until it commits.
-      written = await withRetry(() => db.transaction(async (tx) => {
-        const dangling = await danglingReferences(tx, valid.map((candidate) => candidate.row));
-        const unresolved = [...dangling].map(([position, body]) => ({ candidate: valid[position]!, body }));
+      // The answer is built inside the transaction because the Idempotency-Key stores it with the writes.
+      answered = await withRetry(() => db.transaction(async (tx) => {
+        const results = [...checked];
+        createdCount = 0;
+        await hook(() => options.idempotency?.claim(tx));
+        if (undoable) await tx.query('SAVEPOINT batch_writes');
+        const dangling = valid.length ? await danglingReferences(tx, valid.map((candidate) => candidate.row)) : new Map<number, string>();
         const applied = valid.filter((_, position) => !dangling.has(position));
         // A key sent several times is applied as if sent one after another: the last valid one is stored.
         const lastByKey = new Map(applied.map((candidate) => [candidate.key, candidate.row]));
         const returned = lastByKey.size ? await write(tx, [...lastByKey.values()], context.user) : [];
-        return { unresolved, applied, created: new Set(returned.filter((row) => row.created).map((row) => row.key)) };
+        const created = new Set(returned.filter((row) => row.created).map((row) => row.key));
+        for (const [position, body] of dangling) results[valid[position]!.index] = outcome(valid[position]!.key, 422, body);
+        const seen = new Set<string>();
+        for (const candidate of applied) {
+          const isNew = !seen.has(candidate.key) && created.has(candidate.key);
+          seen.add(candidate.key);
+          results[candidate.index] = outcome(candidate.key, isNew ? 201 : 200, isNew ? 'Created' : 'Updated');
+        }
+        const failed = results.some((entry) => entry.status !== 200 && entry.status !== 201);
+        if (options.allOrNone && failed) {
+          for (const [index, entry] of results.entries()) {
+            if (entry.status === 200 || entry.status === 201) results[index] = outcome(entry.id[0].value, 424, NOT_APPLIED);
+          }
+        }
+        if (options.validateOnly || (options.allOrNone && failed)) await tx.query('ROLLBACK TO SAVEPOINT batch_writes');
+        else createdCount = created.size;
+        await hook(() => options.idempotency?.store(tx, results));
+        return results;
       }));
     } catch (error) {
+      if (error instanceof HookError) throw error.cause;
       if (classify(error) === 'unavailable') throw unavailable('The database is unavailable; nothing was applied. Retry later.', error);
       // The transaction rolled back: none of this request's records were written.
       context.log.error({ err: error, entity: entity.name }, 'batch transaction failed');
+      const results = [...checked];
       for (const candidate of valid) {
         results[candidate.index] = outcome(
           candidate.key,
@@ -119,14 +160,54 @@ export function batchUpserter(entity: Entity, limits?: TextLimits) {
       return results;
     }
     // Committed: from here on nothing may report "Not applied".
-    refreshStatistics(db, entity.table, written.created.size, context.log);
-    for (const { candidate, body } of written.unresolved) results[candidate.index] = outcome(candidate.key, 422, body);
-    const seen = new Set<string>();
-    for (const candidate of written.applied) {
-      const created = !seen.has(candidate.key) && written.created.has(candidate.key);
-      seen.add(candidate.key);
-      results[candidate.index] = outcome(candidate.key, created ? 201 : 200, created ? 'Created' : 'Updated');
-    }
-    return results;
+    refreshStatistics(db, entity.table, createdCount, context.log);
+    return answered;
   }
+}
+
+export const NOT_APPLIED = 'Not applied: another record of this request failed';
+
+/** What a caller may ask of a batch beyond the vendor's per-record upsert. */
+export interface BatchOptions {
+  /** Run everything, then roll the writes back: the answer says what would happen. */
+  readonly validateOnly?: boolean;
+  /** Apply nothing unless every record would be 200/201; the others then answer 424. */
+  readonly allOrNone?: boolean;
+  /** Fields the record type does not have are a 400 (`Prefer: handling=strict`). */
+  readonly strict?: boolean;
+  /** Called inside the transaction: `claim` before any write, `store` with the answer before commit. */
+  readonly idempotency?: {
+    claim(tx: Queryable): Promise<void>;
+    store(tx: Queryable, results: readonly BatchOutcome[]): Promise<void>;
+  };
+}
+
+/** An error from a caller's hook: passed through untouched, never turned into per-record 500s. */
+class HookError extends Error {
+  constructor(override readonly cause: unknown) {
+    super('batch hook failed');
+  }
+}
+
+async function hook(work: () => Promise<void> | undefined): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    // Database faults inside a hook are the batch's own faults (retry, unavailable, 500s).
+    if (classify(error) !== 'other' || !(error instanceof Error) || 'code' in error) throw error;
+    throw new HookError(error);
+  }
+}
+
+/** Counts by outcome, for the log line and the `x-batch-summary` header. */
+export function summarise(results: readonly BatchOutcome[]): Record<'created' | 'updated' | 'invalid' | 'unresolved' | 'failed', number> {
+  const counts = { created: 0, updated: 0, invalid: 0, unresolved: 0, failed: 0 };
+  for (const { status } of results) {
+    if (status === 201) counts.created++;
+    else if (status === 200) counts.updated++;
+    else if (status === 400) counts.invalid++;
+    else if (status === 422) counts.unresolved++;
+    else counts.failed++; // 424 not applied, 500 rolled back
+  }
+  return counts;
 }

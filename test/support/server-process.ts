@@ -36,7 +36,11 @@ export async function startServer(setup: StoreSetup, env: Record<string, string>
     } catch {
       // not yet listening
     }
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`server did not start: ${out}`);
+    if (child.exitCode !== null || Date.now() > deadline) {
+      // A server that comes up after the deadline would otherwise outlive the test and keep its file from ending.
+      child.kill('SIGKILL');
+      throw new Error(`server did not start: ${out}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   await new Promise((resolve) => setTimeout(resolve, 100)); // the first-run message follows the listen
