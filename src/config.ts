@@ -44,6 +44,14 @@ export interface Config {
   readonly rateLimit: RateLimitConfig | null;
   /** When set, rate-limit buckets live in Redis and are shared by every server instance. */
   readonly redisUrl: string | undefined;
+  /** Connections this process may hold to one PostgreSQL server (registry and every tenant together). */
+  readonly pgMaxConnections: number;
+  /** How long a request waits for a PostgreSQL connection before a 503 with Retry-After. */
+  readonly pgAcquireTimeoutMs: number;
+  /** A tenant unused this long gives back its connections (PostgreSQL) or is closed (embedded). */
+  readonly tenantIdleSeconds: number;
+  /** Embedded databases open at once; the least recently used idle one is closed to open another. */
+  readonly maxOpenTenants: number;
   /** How long a batch answer stays replayable under its Idempotency-Key. */
   readonly idempotencyTtlSeconds: number;
   /** Logins per client (all its keys and users together); null = off. */
@@ -90,6 +98,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenLifetimeSeconds: integer(env, 'VBAPI_TOKEN_TTL_SECONDS', 86_400, 1, 31 * 86_400),
     rateLimit: rateLimit('VBAPI_RATE_LIMIT', env.VBAPI_RATE_LIMIT ?? '25/50'),
     redisUrl: env.REDIS_URL || undefined,
+    pgMaxConnections: integer(env, 'VBAPI_PG_MAX_CONNECTIONS', 20, 2, 10_000),
+    pgAcquireTimeoutMs: integer(env, 'VBAPI_PG_ACQUIRE_TIMEOUT_MS', 10_000, 100, 600_000),
+    tenantIdleSeconds: integer(env, 'VBAPI_TENANT_IDLE_SECONDS', 300, 1, 86_400),
+    maxOpenTenants: integer(env, 'VBAPI_MAX_OPEN_TENANTS', 8, 1, 10_000),
     idempotencyTtlSeconds: integer(env, 'VBAPI_IDEMPOTENCY_TTL_SECONDS', 86_400, 1, 31 * 86_400),
     loginRate: rateLimit('VBAPI_LOGIN_RATE', env.VBAPI_LOGIN_RATE || '5/20'),
     loginUserRate: rateLimit('VBAPI_LOGIN_USER_RATE', env.VBAPI_LOGIN_USER_RATE || '1/10'),

@@ -126,7 +126,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
           schema: { type: 'string' },
         },
         'x-activity-id': { description: 'The activityID of the response', schema: { type: 'string', format: 'uuid' } },
-        'Retry-After': { description: 'Seconds until the rate limit lets a request through', schema: { type: 'integer' } },
+        'Retry-After': { description: 'Seconds until a retry may succeed (the rate limit lets a request through, or a database connection comes free)', schema: { type: 'integer' } },
         'x-batch-summary': {
           description:
             'Counts of the answer by outcome: `created=…; updated=…; invalid=…; unresolved=…; failed=…` (201, 200, 400, 422, and 424/500). ' +
@@ -181,7 +181,9 @@ function response(status: number, envelope: string | null, headers: Record<strin
 function responses(envelope: string, own: Record<number, ReturnType<typeof response>>, extra: number[]) {
   const all: Record<string, unknown> = { ...own };
   for (const status of [400, 401, 403, ...extra, 429, 500, 503]) {
-    all[status] = status === 429 ? response(429, envelope, { 'Retry-After': { $ref: '#/components/headers/Retry-After' } }) : response(status, envelope);
+    // 429 (rate limit) and 503 (no database connection came free in time) say when to retry.
+    const retry = status === 429 || status === 503;
+    all[status] = retry ? response(status, envelope, { 'Retry-After': { $ref: '#/components/headers/Retry-After' } }) : response(status, envelope);
   }
   return all;
 }

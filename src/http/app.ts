@@ -27,7 +27,7 @@ import { docsUi, indexRoute, openApiRoutes } from './docs.js';
 import { metricsHooks } from './metrics.js';
 import { pathOf } from './context.js';
 import { failure, success } from './envelope.js';
-import { ApiError } from './errors.js';
+import { ApiError, unavailable } from './errors.js';
 import { tenancy } from './tenancy.js';
 
 export type AppConfig = Pick<
@@ -197,8 +197,10 @@ function sendProblem(error: FastifyError, request: FastifyRequest, reply: Fastif
     detail = error.message;
     if (error.headers) reply.headers(error.headers);
   } else if (classify(error) === 'unavailable') {
+    const busy = unavailable('The database is unavailable. Retry later.', error);
     status = 503;
-    detail = 'The database is unavailable. Retry later.';
+    detail = busy.message;
+    if (busy.headers) reply.headers(busy.headers);
     request.log.warn({ err: error }, 'database unavailable');
   } else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
     status = error.statusCode; // Fastify's own client errors: body too large, unsupported media type, bad URL…

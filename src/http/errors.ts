@@ -16,4 +16,9 @@ export const badRequest = (message: string, errors?: readonly FieldError[]) => n
 export const forbidden = (message: string) => new ApiError(403, message);
 export const notFound = (message: string) => new ApiError(404, message);
 export const payloadTooLarge = (message: string) => new ApiError(413, message);
-export const unavailable = (message: string) => new ApiError(503, message);
+/** 503; when `cause` says when to retry (a connection budget exhausted), `Retry-After` says it too. */
+export function unavailable(message: string, cause?: unknown): ApiError {
+  const retryAfter = (cause as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+  if (typeof retryAfter !== 'number') return new ApiError(503, message);
+  return new ApiError(503, `${message} (retry after ${retryAfter} s)`, undefined, { 'retry-after': String(retryAfter) });
+}

@@ -146,7 +146,7 @@ export function batchUpserter(entity: Entity, limits?: TextLimits) {
       }));
     } catch (error) {
       if (error instanceof HookError) throw error.cause;
-      if (classify(error) === 'unavailable') throw unavailable('The database is unavailable; nothing was applied. Retry later.');
+      if (classify(error) === 'unavailable') throw unavailable('The database is unavailable; nothing was applied. Retry later.', error);
       // The transaction rolled back: none of this request's records were written.
       context.log.error({ err: error, entity: entity.name }, 'batch transaction failed');
       const results = [...checked];

@@ -1,32 +1,126 @@
-import { PGlite } from '@electric-sql/pglite';
-import { typeParsers, type Database } from './database.js';
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Database, Queryable } from './database.js';
+import { deserializeError, type PgliteAssets, type Reply, type Request } from './pglite-protocol.js';
 
 /**
- * PGlite has one connection. It queues every query and runs `transaction` exclusively, so
- * concurrent requests are serialised safely: a query never runs inside another request's transaction.
+ * An embedded database: PGlite in its own worker thread, so a long statement never stalls the
+ * server's event loop (health checks, other tenants, the registry). PGlite has one connection: the
+ * worker runs calls in arrival order and a transaction holds the database exclusively until this
+ * side commits or rolls back, so a query never runs inside another request's transaction.
  */
 export async function openPglite(dataDir: string): Promise<Database> {
-  const db = await PGlite.create(dataDir, { parsers: typeParsers });
-  await db.exec(`SET TimeZone = 'UTC'`);
-  // PGlite reads COPY data from a blob it mounts as /dev/blob.
-  const copy = (target: Pick<PGlite, 'query'>) => async (table: string, columns: string, text: string) => {
-    await rowsOf(target.query(`COPY ${table} (${columns}) FROM '/dev/blob'`, [], { blob: new Blob([text]) }));
-  };
+  const client = new WorkerClient(dataDir, await pgliteAssets());
+  await client.call({ op: 'query', sql: 'SELECT 1' }).catch(async (error: unknown) => {
+    await client.terminate();
+    throw error;
+  });
+  const on = (tx?: number): Queryable => ({
+    query: async <Row>(sql: string, params?: readonly unknown[]) => (await client.call({ op: 'query', sql, params, tx })).rows as Row[],
+    copyFrom: async (table, columns, text) => void (await client.call({ op: 'copy', table, columns, text, tx })),
+  });
   return {
-    query: (sql, params) => rowsOf(db.query(sql, params as unknown[] | undefined)),
-    copyFrom: copy(db),
-    transaction: (work) =>
-      db.transaction((tx) => work({ query: (sql, params) => rowsOf(tx.query(sql, params as unknown[])), copyFrom: copy(tx) })),
-    close: () => db.close(),
+    ...on(),
+    async transaction(work) {
+      const { tx } = await client.call({ op: 'begin' });
+      let result;
+      try {
+        result = await work(on(tx));
+      } catch (error) {
+        await client.call({ op: 'rollback', tx: tx! }).catch(() => undefined);
+        throw error;
+      }
+      await client.call({ op: 'commit', tx: tx! });
+      return result;
+    },
+    async close() {
+      try {
+        await client.call({ op: 'close' });
+      } finally {
+        await client.terminate();
+      }
+    },
   };
 }
 
-/** PGlite attaches the query's parameters (record data) to its errors; they must not reach the logs. */
-async function rowsOf<Row>(result: Promise<{ rows: unknown[] }>): Promise<Row[]> {
-  try {
-    return (await result).rows as Row[];
-  } catch (error) {
-    if (error && typeof error === 'object') delete (error as { params?: unknown }).params;
-    throw error;
+/**
+ * PGlite's WebAssembly, compiled once per process and handed to every worker: compiling the 9 MB
+ * module was most of a database's boot, and a worker does not share PGlite's own module cache (it
+ * lives in each thread). A compiled `WebAssembly.Module` crosses to a worker without being compiled
+ * again; the file-system bundle (a Blob) is read once and shared the same way.
+ */
+let assets: Promise<PgliteAssets> | null = null;
+
+function pgliteAssets(): Promise<PgliteAssets> {
+  assets ??= (async () => {
+    const dist = new URL('.', import.meta.resolve('@electric-sql/pglite'));
+    const [pglite, initdb, bundle] = await Promise.all(
+      ['pglite.wasm', 'initdb.wasm', 'pglite.data'].map((file) => readFile(new URL(file, dist))),
+    );
+    const [pgliteWasmModule, initdbWasmModule] = await Promise.all([WebAssembly.compile(pglite!), WebAssembly.compile(initdb!)]);
+    return { pgliteWasmModule, initdbWasmModule, fsBundle: new Blob([bundle!]) };
+  })();
+  assets.catch(() => (assets = null)); // a failed read is tried again by the next open
+  return assets;
+}
+
+/**
+ * The worker's code: in the compiled dist/ the sibling `.js` file. Under tsx (tests, `npm run dev`)
+ * the sibling `.ts` file, imported after registering tsx in the worker, since a worker does not
+ * inherit tsx's loader (privatenumber/tsx#354).
+ */
+function workerSource(): { source: URL | string; eval: boolean } {
+  const extension = extname(fileURLToPath(import.meta.url));
+  const file = new URL(`./pglite-worker${extension}`, import.meta.url);
+  if (extension !== '.ts') return { source: file, eval: false };
+  const tsx = import.meta.resolve('tsx/esm/api');
+  return {
+    source: `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(file.href)}); });`,
+    eval: true,
+  };
+}
+const WORKER = workerSource();
+
+type Distribute<T> = T extends unknown ? Omit<T, 'id'> : never;
+type Answer = { rows?: unknown[]; tx?: number };
+
+class WorkerClient {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: (reply: Answer) => void; reject: (error: Error) => void }>();
+  private nextId = 1;
+  private exited: Error | null = null;
+
+  constructor(dataDir: string, assets: PgliteAssets) {
+    this.worker = new Worker(WORKER.source, { eval: WORKER.eval, workerData: { dataDir, assets } });
+    this.worker.on('message', (reply: Reply) => {
+      const waiting = this.pending.get(reply.id);
+      if (!waiting) return;
+      this.pending.delete(reply.id);
+      if (reply.ok) waiting.resolve(reply);
+      else waiting.reject(deserializeError(reply.error));
+    });
+    // A worker that dies (out of memory, a crash in PGlite) fails what it held as "unavailable".
+    const fail = (cause: Error) => {
+      this.exited = Object.assign(new Error(`embedded database worker stopped: ${cause.message}`), { code: '08006' });
+      for (const waiting of this.pending.values()) waiting.reject(this.exited);
+      this.pending.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`exit code ${code}`)));
+  }
+
+  call(request: Distribute<Request>): Promise<Answer> {
+    if (this.exited) return Promise.reject(this.exited);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...request, id });
+    });
+  }
+
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
   }
 }

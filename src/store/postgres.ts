@@ -5,6 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from 'pino';
 import { typeParsers, type Database, type Queryable } from './database.js';
 import { isBrokenConnection } from './errors.js';
+import { BudgetPool, type Budgets } from './pg-budget.js';
 
 const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
@@ -16,19 +17,28 @@ export interface PostgresOptions {
   readonly statementTimeoutMs?: number;
 }
 
-export function openPostgres(connectionString: string, logger: Logger, max = 10, settings: PostgresOptions = {}): Database {
-  const options = `-c TimeZone=UTC -c statement_timeout=${settings.statementTimeoutMs ?? 0}`;
+/**
+ * A PostgreSQL database reached through the process's connection budget for its server (see
+ * pg-budget.ts): connections are opened on demand, shared out fairly across databases, and closed
+ * when idle.
+ *
+ * The statement timeout is asked for twice: as a startup option (every statement of a direct
+ * connection) and by `SET LOCAL` in the same round trip as each transaction's BEGIN, because a
+ * pooler in transaction mode (PgBouncer) drops startup options: there every transaction (all
+ * writes, batches) still gets it; a lone read gets only what the role says (see README, PgBouncer).
+ */
+export function openPostgres(connectionString: string, logger: Logger, budgets: Budgets, settings: PostgresOptions = {}): Database {
+  const timeoutMs = Math.trunc(settings.statementTimeoutMs ?? 0); // an integer from config.ts: safe in SQL text
+  const options = `-c TimeZone=UTC -c statement_timeout=${timeoutMs}`;
+  const begin = `BEGIN; SET LOCAL statement_timeout = ${timeoutMs}`;
   // A server that does not answer must not hold requests: connecting gives up after 5 s.
-  const pool = new pg.Pool({ connectionString, max, types, options, connectionTimeoutMillis: 5000 });
-  /** A connection that cannot be had means the database is unavailable, whatever the error says. */
-  const connect = () =>
-    pool.connect().catch((error: Error & { code?: string }) => {
-      throw Object.assign(error, { code: error.code ?? '08006' }); // connection_failure
-    });
-  // An idle connection dropped by the server must not crash the process; the pool replaces it.
-  pool.on('error', (error) => logger.warn({ err: error }, 'idle PostgreSQL connection failed'));
+  const pool = new BudgetPool(
+    budgets.for(connectionString),
+    { connectionString, types, options, connectionTimeoutMillis: 5000 },
+    (error) => logger.warn({ err: error }, 'idle PostgreSQL connection failed'),
+  );
   const query: Queryable['query'] = async (sql, params) => {
-    const client = await connect();
+    const client = await pool.acquire();
     let failure: Error | undefined;
     try {
       return (await client.query(sql, params as unknown[] | undefined)).rows;
@@ -36,27 +46,31 @@ export function openPostgres(connectionString: string, logger: Logger, max = 10,
       failure = error as Error;
       throw error;
     } finally {
-      client.release(failure && isBrokenConnection(failure) ? failure : undefined);
+      pool.release(client, failure !== undefined && isBrokenConnection(failure));
     }
   };
-  const copyInto = async (client: pg.PoolClient, table: string, columns: string, text: string) => {
+  const copyInto = async (client: pg.Client, table: string, columns: string, text: string) => {
     await pipeline(Readable.from([text]), client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`)));
   };
   return {
     query,
     copyFrom: async (table, columns, text) => {
-      const client = await connect();
+      const client = await pool.acquire();
+      let failure: Error | undefined;
       try {
         await copyInto(client, table, columns, text);
+      } catch (error) {
+        failure = error as Error;
+        throw error;
       } finally {
-        client.release();
+        pool.release(client, failure !== undefined && isBrokenConnection(failure));
       }
     },
     async transaction(work) {
-      const client = await connect();
+      const client = await pool.acquire();
       let broken: Error | undefined;
       try {
-        await client.query('BEGIN');
+        await client.query(begin);
         const result = await work({
           query: async (sql, params) => (await client.query(sql, params as unknown[])).rows,
           copyFrom: (table, columns, text) => copyInto(client, table, columns, text),
@@ -69,10 +83,10 @@ export function openPostgres(connectionString: string, logger: Logger, max = 10,
         else await client.query('ROLLBACK').catch((rollbackFailure: Error) => (broken = rollbackFailure));
         throw error;
       } finally {
-        client.release(broken);
+        pool.release(client, broken !== undefined);
       }
     },
-    close: () => pool.end(),
+    close: () => pool.close(),
   };
 }
 

@@ -5,6 +5,8 @@ import { pgliteBackend, postgresBackend, type Backend } from './backends.js';
 import type { Database } from './database.js';
 import { StoreError } from './errors.js';
 import { lockDataDir } from './lock.js';
+import { OpenTenants } from './open-tenants.js';
+import { Budgets, type PoolStats } from './pg-budget.js';
 
 export { StoreError };
 import { migrate } from './migrate.js';
@@ -12,12 +14,14 @@ import { openPostgres, type PostgresOptions } from './postgres.js';
 import { DATABASE_NAME, REGISTRY_LOCK, registryMigrations, type RegisteredDatabase } from './registry.js';
 import { TENANT_LOCK, tenantMigrations } from './tenant-schema.js';
 
-export type StoreConfig = Pick<Config, 'dataDir' | 'databaseUrl'> & Partial<Pick<Config, 'statementTimeoutMs'>>;
+/** What the store needs from the configuration; the tenant-lifecycle limits default as in config.ts. */
+export type StoreConfig = Pick<Config, 'dataDir' | 'databaseUrl'> &
+  Partial<Pick<Config, 'statementTimeoutMs' | 'pgMaxConnections' | 'pgAcquireTimeoutMs' | 'tenantIdleSeconds' | 'maxOpenTenants'>>;
 
-/** Open tenants, and per PostgreSQL server its connections (for /metrics). */
+/** A read-only snapshot for metrics: open tenant databases, and each PostgreSQL server's connection budget. */
 export interface StoreStats {
   readonly openTenants: number;
-  readonly pools: readonly { readonly server: string; readonly inUse: number; readonly idle: number; readonly waiting: number; readonly max: number }[];
+  readonly pools: readonly PoolStats[];
 }
 
 /**
@@ -25,39 +29,68 @@ export interface StoreStats {
  * by configuration: PostgreSQL when DATABASE_URL is set, the embedded PGlite otherwise.
  */
 export class Store {
-  private readonly tenants = new Map<string, Promise<Database>>();
+  /** Handles of the tenants looked up so far (each opened on use, closed when idle). */
+  private readonly handles = new Map<string, Promise<Database>>();
 
   private constructor(
     private readonly backend: Backend,
     private readonly logger: Logger,
+    private readonly budgets: Budgets,
     private readonly release: () => Promise<void>,
-    private readonly postgresSettings: PostgresOptions = {},
+    private readonly tenants: OpenTenants,
+    private readonly postgresSettings: PostgresOptions,
   ) {}
 
   static async open(config: StoreConfig, logger: Logger): Promise<Store> {
+    // Every PostgreSQL connection this process opens goes through these budgets (one per server).
+    const budgets = new Budgets({
+      max: config.pgMaxConnections ?? 20,
+      acquireTimeoutMs: config.pgAcquireTimeoutMs ?? 10_000,
+      idleMs: (config.tenantIdleSeconds ?? 300) * 1000,
+    });
     if (config.databaseUrl) {
-      const settings = { statementTimeoutMs: config.statementTimeoutMs ?? 0 };
-      const backend = postgresBackend(config.databaseUrl, logger, settings);
-      return Store.init(backend, logger, async () => undefined, settings);
+      const backend = postgresBackend(config.databaseUrl, logger, budgets, postgresSettings(config));
+      return Store.init(backend, logger, budgets, async () => undefined, config);
     }
     await mkdir(config.dataDir, { recursive: true });
     const unlock = await lockDataDir(config.dataDir);
     try {
-      return await Store.init(await pgliteBackend(config.dataDir), logger, unlock);
+      return await Store.init(await pgliteBackend(config.dataDir), logger, budgets, unlock, config);
     } catch (error) {
       await unlock();
       throw error;
     }
   }
 
-  private static async init(backend: Backend, logger: Logger, release: () => Promise<void>, settings?: PostgresOptions): Promise<Store> {
+  private static async init(
+    backend: Backend,
+    logger: Logger,
+    budgets: Budgets,
+    release: () => Promise<void>,
+    config: StoreConfig,
+  ): Promise<Store> {
     try {
       await migrate(backend.registry, registryMigrations, { lockId: REGISTRY_LOCK, what: 'the registry' });
     } catch (error) {
       await backend.close().catch(() => undefined);
+      await budgets.close();
       throw error;
     }
-    return new Store(backend, logger, release, settings);
+    // PostgreSQL tenants cost no more than their connections (budgeted): only embedded ones are capped.
+    const max = backend.kind === 'pglite' ? (config.maxOpenTenants ?? 8) : Number.MAX_SAFE_INTEGER;
+    const tenants = new OpenTenants(max, (config.tenantIdleSeconds ?? 300) * 1000, (database, error) => {
+      if (error) logger.warn({ err: error, database }, 'closing a tenant database failed');
+      else logger.debug({ database }, 'closed an idle tenant database');
+    });
+    return new Store(backend, logger, budgets, release, tenants, postgresSettings(config));
+  }
+
+  /**
+   * For metrics (read-only): how many tenant databases are open in this process, and per PostgreSQL
+   * server the connections in use, idle, the requests waiting for one, and the budget.
+   */
+  stats(): StoreStats {
+    return { openTenants: this.tenants.openCount, pools: this.budgets.stats() };
   }
 
   get kind(): Backend['kind'] {
@@ -74,16 +107,28 @@ export class Store {
    * The name passes the allow-list before it is looked up (as a parameter) in the registry.
    */
   async tenant(name: string): Promise<Database | null> {
-    const open = this.tenants.get(name);
-    if (open) return open;
+    const known = this.handles.get(name);
+    if (known) return known;
     if (!DATABASE_NAME.test(name)) return null;
     const entry = await this.find(name);
     if (!entry) return null;
     // Cached as a promise so concurrent first requests open and migrate it once.
-    const opening = this.tenants.get(name) ?? this.openTenant(entry);
-    this.tenants.set(name, opening);
-    opening.catch(() => this.tenants.delete(name));
-    return opening;
+    const looking = this.handles.get(name) ?? this.firstOpen(entry);
+    this.handles.set(name, looking);
+    looking.catch(() => this.handles.delete(name));
+    return looking;
+  }
+
+  /** A handle that opens (and migrates) the database on use; opened once now, so errors show here. */
+  private async firstOpen(entry: RegisteredDatabase): Promise<Database> {
+    const handle = this.tenants.handle(entry.name, () => this.openTenant(entry));
+    try {
+      await handle.query('SELECT 1');
+      return handle;
+    } catch (error) {
+      await this.tenants.remove(entry.name);
+      throw error;
+    }
   }
 
   async find(name: string): Promise<RegisteredDatabase | null> {
@@ -118,9 +163,8 @@ export class Store {
       await this.tenant(name);
       return entry;
     } catch (error) {
-      const opened = this.tenants.get(name);
-      this.tenants.delete(name);
-      await (await opened?.catch(() => null))?.close().catch(() => undefined);
+      this.handles.delete(name);
+      await this.tenants.remove(name);
       // What this call created goes too (never an adopted --url database): a retry starts clean.
       if (created !== undefined) await this.backend.drop(created).catch((dropError: unknown) => this.logger.error({ err: dropError, location: created }, 'could not remove a database whose creation failed'));
       await this.backend.registry.query('DELETE FROM databases WHERE id = $1', [row.id]);
@@ -130,7 +174,7 @@ export class Store {
 
   private async openTenant(entry: RegisteredDatabase): Promise<Database> {
     if (!entry.location) throw new StoreError(`database "${entry.name}" is still being created`);
-    const db = entry.external ? openPostgres(entry.location, this.logger, undefined, this.postgresSettings) : await this.backend.open(entry.location);
+    const db = entry.external ? openPostgres(entry.location, this.logger, this.budgets, this.postgresSettings) : await this.backend.open(entry.location);
     try {
       const applied = await migrate(db, tenantMigrations, { lockId: TENANT_LOCK, what: `database "${entry.name}"` });
       if (applied.length) this.logger.info({ database: entry.name, applied }, 'migrated database');
@@ -141,18 +185,10 @@ export class Store {
     }
   }
 
-  /**
-   * For /metrics. Minimal: open tenants only; the per-server pool figures come with the connection
-   * budget work (each PostgreSQL pool reports in use / idle / waiting / max there).
-   */
-  stats(): StoreStats {
-    return { openTenants: this.tenants.size, pools: [] };
-  }
-
   /** Whether the registry and every opened tenant database answer within two seconds. */
   async ready(): Promise<boolean> {
     const ping = async (db: Promise<Database> | Database) => (await db).query('SELECT 1');
-    const checks = [ping(this.backend.registry), ...[...this.tenants.values()].map(ping)];
+    const checks = [ping(this.backend.registry), ...this.tenants.openDatabases().map(ping)];
     const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref());
     try {
       await Promise.race([Promise.all(checks), timeout]);
@@ -163,12 +199,16 @@ export class Store {
   }
 
   async close(): Promise<void> {
-    const open = [...this.tenants.values()];
-    this.tenants.clear();
-    for (const tenant of open) await (await tenant.catch(() => null))?.close().catch(() => undefined);
+    this.handles.clear();
+    await this.tenants.close();
     await this.backend.close();
+    await this.budgets.close();
     await this.release();
   }
+}
+
+function postgresSettings(config: StoreConfig): PostgresOptions {
+  return { statementTimeoutMs: config.statementTimeoutMs ?? 0 };
 }
 
 function assertPostgresUrl(url: string): void {

@@ -6,6 +6,7 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import type { Database } from '../../src/store/database.js';
 import { openPglite } from '../../src/store/pglite.js';
+import { Budgets } from '../../src/store/pg-budget.js';
 import { openPostgres } from '../../src/store/postgres.js';
 import { ADMIN_URL, adminQuery, quietLogger } from './backends.js';
 
@@ -46,7 +47,12 @@ export async function scratchDatabase(kind: 'pglite' | 'postgres', location?: { 
         await client.end();
       }
     },
-    open: async () => openPostgres(url, quietLogger, 2),
+    async open() {
+      // Its own small connection budget, closed with it.
+      const budgets = new Budgets({ max: 2, acquireTimeoutMs: 10_000, idleMs: 60_000 });
+      const db = openPostgres(url, quietLogger, budgets);
+      return { ...db, close: async () => (await db.close(), await budgets.close()) };
+    },
     drop: async () => void (await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)),
   };
 }

@@ -12,11 +12,15 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-/** `vbapi serve` as its own process on a free port, ready when /healthz answers. */
-export async function startServer(setup: StoreSetup, env: Record<string, string> = {}): Promise<ServerProcess> {
+/**
+ * `vbapi serve` as its own process on a free port, ready when /healthz answers. `wrap` puts a
+ * command in front of node (e.g. `unshare … ` to run it as PID 1 of its own PID namespace).
+ */
+export async function startServer(setup: StoreSetup, env: Record<string, string> = {}, wrap: readonly string[] = []): Promise<ServerProcess> {
   const port = 20_000 + Math.floor(Math.random() * 30_000);
   const storeEnv: Record<string, string> = setup.config.databaseUrl ? { DATABASE_URL: setup.config.databaseUrl } : { VBAPI_DATA_DIR: setup.config.dataDir };
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve'], {
+  const argv = [process.execPath, '--import', 'tsx', MAIN, 'serve'];
+  const child = spawn(wrap[0] ?? argv[0]!, [...wrap.slice(1), ...(wrap.length ? argv : argv.slice(1))], {
     env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', VBAPI_RATE_LIMIT: 'off', ...storeEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -25,7 +29,7 @@ export async function startServer(setup: StoreSetup, env: Record<string, string>
   child.stderr!.on('data', (chunk) => (out += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 180_000; // a first start creates two PGlite databases: slow on a loaded machine
   for (;;) {
     try {
       if ((await fetch(`${base}/healthz`)).ok) break;
