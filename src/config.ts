@@ -58,6 +58,12 @@ export interface Config {
   readonly loginRate: RateLimitConfig | null;
   /** Logins per username of a client; null = off. */
   readonly loginUserRate: RateLimitConfig | null;
+  /** How long a login session (its rotating refresh token) lives, in days. */
+  readonly refreshTokenDays: number;
+  /** Failed logins of one username within `lockoutWindowSeconds` that lock it for `lockoutSeconds`; 0 = no lockout. */
+  readonly lockoutAttempts: number;
+  readonly lockoutWindowSeconds: number;
+  readonly lockoutSeconds: number;
   /** Password hashes (scrypt, in libuv's thread pool) computed at once. */
   readonly passwordHashConcurrency: number;
   /** Logins waiting for a hash slot, all clients together; beyond it → 429. */
@@ -105,6 +111,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idempotencyTtlSeconds: integer(env, 'VBAPI_IDEMPOTENCY_TTL_SECONDS', 86_400, 1, 31 * 86_400),
     loginRate: rateLimit('VBAPI_LOGIN_RATE', env.VBAPI_LOGIN_RATE || '5/20'),
     loginUserRate: rateLimit('VBAPI_LOGIN_USER_RATE', env.VBAPI_LOGIN_USER_RATE || '1/10'),
+    refreshTokenDays: integer(env, 'VBAPI_REFRESH_TOKEN_TTL_DAYS', 30, 1, 365),
+    lockoutAttempts: integer(env, 'VBAPI_LOCKOUT_ATTEMPTS', 5, 0, 1000),
+    lockoutWindowSeconds: integer(env, 'VBAPI_LOCKOUT_WINDOW_SECONDS', 900, 1, 86_400),
+    lockoutSeconds: integer(env, 'VBAPI_LOCKOUT_SECONDS', 900, 1, 86_400),
     // scrypt is CPU-bound: more hashes at once than cores only queue in the thread pool, and libuv's
     // pool has 4 threads by default, so keep at least one free for everything else that uses it.
     passwordHashConcurrency: integer(env, 'VBAPI_PASSWORD_HASH_CONCURRENCY', Math.min(availableParallelism(), 3), 1, 64),

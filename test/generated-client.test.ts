@@ -12,7 +12,8 @@ import { backends, openStore } from './support/backends.js';
 /**
  * What an integrator does: generate a typed client from the served document (openapi-typescript),
  * write code against it (openapi-fetch), type-check that code strictly, and run it against a
- * running server: login, a benefits batch, a groups batch, get, list and delete.
+ * running server: login, a benefits batch, a groups batch, get, list and delete; users create and
+ * list, token refresh and logout.
  */
 const execFileAsync = promisify(execFile);
 const WORK = fileURLToPath(new URL('../test-artifacts/generated-client/', import.meta.url));
@@ -55,6 +56,25 @@ const names: (string | null | undefined)[] = (listed.data?.data ?? []).map((entr
 const deleted = await client.DELETE('/groups/{groupID}', { params: { header, path: { groupID: 'GEN G1' } }, headers });
 const gone = await client.GET('/groups/{groupID}', { params: { header, path: { groupID: 'GEN G1' } }, headers });
 
+// Users (the integrator is an administrator), refresh and logout.
+type Users = components['schemas']['Users'];
+const newUser: Users = {
+  user_ID: 'gen-user', eMail_Address: 'gen@example.com', password: 'gen-user-first-password', account_Locked: false,
+  administrator: false, audit_User: false, iD_Card_Notification: false, is_SSO_User: false, mfA_Enabled: false,
+  nav_ID_Underline: false, single_Use_Account: false, use_Windows_Authentication: false, vbA_Password_Reset: false, vbA_User: true,
+};
+const createdUser = await client.POST('/users', { params: { header }, headers, body: newUser });
+const users = await client.GET('/users', { params: { header, query: { sortBy: 'user_ID' } }, headers });
+const keyOnly = { 'vbasoftware-client-id': env('CLIENT_ID'), 'vbasoftware-client-code': env('CLIENT_CODE'), ...header };
+const refreshed = await client.POST('/user-refresh-tokens', {
+  params: { header: { ...keyOnly, 'expired-id-token': token ?? '', 'refresh-token': login.data?.data?.authenticationResult?.refreshToken ?? '' } },
+  headers: { 'x-api-key': env('API_KEY') },
+});
+const newToken = refreshed.data?.data?.authenticationResult?.idToken;
+const newHeaders = { 'x-api-key': env('API_KEY'), authorization: 'Bearer ' + newToken };
+const loggedOut = await client.POST('/logout', { params: { header }, headers: newHeaders });
+const afterLogout = await client.GET('/groups', { params: { header }, headers: newHeaders });
+
 console.log(JSON.stringify({
   login: login.response.status,
   categories: categories.data?.data?.map((entry) => entry.status),
@@ -64,6 +84,9 @@ console.log(JSON.stringify({
   listed: [listed.response.status, names, listed.response.headers.get('x-pagination')],
   deleted: deleted.response.status,
   gone: [gone.response.status, gone.error?.error?.status],
+  users: [createdUser.response.status, createdUser.data?.data?.vbA_Password_Reset, users.data?.data?.map((entry: Users) => entry.user_ID)],
+  refreshed: [refreshed.response.status, typeof newToken, newToken !== token],
+  logout: [loggedOut.response.status, afterLogout.response.status],
 }));
 `;
 
@@ -73,6 +96,7 @@ test('a client generated from the served document type-checks and works against 
   const app = await buildApp({ store, config: testConfig() });
   try {
     const credentials = await provision(store, 'generated', 'generated', 'integrator');
+    await store.registry.query(`UPDATE users SET administrator = true WHERE client_id = 'generated' AND username = 'integrator'`);
     const base = await app.listen({ host: '127.0.0.1', port: 0 });
     const served = await (await fetch(`${base}/openapi.json`)).json();
 
@@ -111,6 +135,9 @@ test('a client generated from the served document type-checks and works against 
       listed: [200, ['second', 'first'], '{"TotalCount":2,"TotalPages":1,"CurrentPage":1,"PageSize":10}'],
       deleted: 204,
       gone: [404, 404],
+      users: [200, true, ['gen-user', 'integrator']],
+      refreshed: [200, 'string', true],
+      logout: [204, 401],
     });
   } finally {
     await app.close();

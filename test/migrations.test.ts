@@ -135,7 +135,9 @@ for (const backend of backends) {
 
     test('registry migrations 1 and 2 are the first release: its registry counts as migrated, and a new one is built the same', async () => {
       const firstRelease = await database(await fixture('first-release-registry.sql'));
-      assert.deepEqual(await migrate(firstRelease, registryMigrations, { lockId: REGISTRY_LOCK, what: 'registry' }), []);
+      // Only the migrations released after it are applied (1 and 2 are not run again).
+      const later = registryMigrations.filter((migration) => migration.version > 2).map((migration) => migration.version);
+      assert.deepEqual(await migrate(firstRelease, registryMigrations, { lockId: REGISTRY_LOCK, what: 'registry' }), later);
       const fresh = await database();
       await migrate(fresh, registryMigrations, { lockId: REGISTRY_LOCK, what: 'registry' });
       assert.deepEqual(await introspect(fresh), await introspect(firstRelease));

@@ -7,7 +7,7 @@ import { buildApp } from '../src/http/app.js';
 import { registryMigrations } from '../src/store/registry.js';
 import type { Store } from '../src/store/store.js';
 import { tenantMigrations } from '../src/store/tenant-schema.js';
-import { apiOf, login, testConfig, type Api } from './support/api.js';
+import { apiOf, login, loginHeaders, testConfig, type Api, type Credentials } from './support/api.js';
 import { backends, openStore, type StoreSetup } from './support/backends.js';
 import { scratchDatabase } from './support/scratch-database.js';
 
@@ -31,6 +31,7 @@ for (const backend of backends) {
     let setup: StoreSetup;
     let store: Store;
     let api: Api;
+    let credentials: Credentials;
     let expected: Expected;
     before(async () => {
       expected = JSON.parse(await fixture('first-release.expected.json')) as Expected;
@@ -51,7 +52,7 @@ for (const backend of backends) {
       await tenant.load(await fixture('first-release-tenant.sql'));
       store = await openStore(setup);
       const app = await buildApp({ store, config: testConfig() });
-      const credentials = { clientId: 'fixture', clientCode: 'fixture-code', username: 'fixture', password: 'fixture-password', apiKey: expected.apiKey, database: 'fixture' };
+      credentials = { clientId: 'fixture', clientCode: 'fixture-code', username: 'fixture', password: 'fixture-password', apiKey: expected.apiKey, database: 'fixture' };
       api = apiOf(app, store, { apiKey: expected.apiKey, token: await login(app, credentials), database: 'fixture' });
     });
     after(async () => {
@@ -68,6 +69,21 @@ for (const backend of backends) {
         // Versions the first release recorded keep the time it applied them (the fixture's), so they were not run again.
         for (const row of rows) assert.equal(Date.parse(row.applied_at) < startedAt, row.version <= firstRelease, `version ${row.version}`);
       }
+    });
+
+    test('its user became a Users record (registry migration 0003) and keeps its password as a permanent one', async () => {
+      const answer = await api.app.inject({
+        method: 'POST',
+        url: '/user-authentication',
+        headers: { ...loginHeaders(credentials), 'user-agent': 'tests' },
+      });
+      const data = JSON.parse(answer.body).data;
+      assert.equal(data.challengeName, null, 'no NEW_PASSWORD_REQUIRED: the operator chose that password');
+      assert.ok(data.authenticationResult.idToken);
+      const [user] = await store.registry.query<Record<string, unknown>>(
+        `SELECT "eMail_Address", password_temporary, administrator, disabled FROM users WHERE client_id = 'fixture' AND username = 'fixture'`,
+      );
+      assert.deepEqual(user, { eMail_Address: 'fixture@users.invalid', password_temporary: false, administrator: false, disabled: false });
     });
 
     test('every record reads back unchanged, in lists and one by one', async () => {

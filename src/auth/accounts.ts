@@ -84,7 +84,17 @@ export class Accounts {
     return row?.code ?? null;
   }
 
-  async createUser(clientId: string, username: string, password: string, databases: readonly string[]): Promise<void> {
+  /**
+   * A user made by the operator. Their password is permanent unless `temporary` (then it must be
+   * replaced at the first login); `administrator` lets them manage the client's users over the API.
+   */
+  async createUser(
+    clientId: string,
+    username: string,
+    password: string,
+    databases: readonly string[],
+    options: { administrator?: boolean; temporary?: boolean } = {},
+  ): Promise<void> {
     await this.requireClient(clientId);
     if (!USERNAME.test(username)) throw new StoreError(`invalid username "${username}": use 1-20 letters, digits, "_", ".", "@" or "-"`);
     if ([...password].length < MIN_PASSWORD_LENGTH) throw new StoreError(`the password must be at least ${MIN_PASSWORD_LENGTH} characters`);
@@ -93,8 +103,9 @@ export class Accounts {
     const hash = await hashPassword(password);
     await this.registry.transaction(async (tx) => {
       const inserted = await tx.query(
-        'INSERT INTO users (client_id, username, password_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING username',
-        [clientId, username, hash],
+        `INSERT INTO users (client_id, username, password_hash, "eMail_Address", administrator, password_temporary)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING username`,
+        [clientId, username, hash, placeholderEmail(username), options.administrator ?? false, options.temporary ?? false],
       );
       if (inserted.length === 0) throw new StoreError(`user "${username}" of client "${clientId}" already exists`);
       for (const id of ids) {
@@ -132,6 +143,25 @@ export class Accounts {
     return schedule(() => verifyPassword(password, row?.password_hash));
   }
 
+  /**
+   * The password check of a login, and what the user's record says about it. Takes as long for an
+   * unknown (or disabled) user as for a wrong password; `ok` only when the user exists, is enabled
+   * and the password is right.
+   */
+  async verifyLogin(
+    clientId: string,
+    username: string,
+    password: string,
+    schedule: (hash: () => Promise<boolean>) => Promise<boolean> = (hash) => hash(),
+  ): Promise<{ ok: boolean; passwordOk: boolean; temporary: boolean }> {
+    const [row] = await this.registry.query<{ password_hash: string; disabled: boolean; password_temporary: boolean }>(
+      'SELECT password_hash, disabled, password_temporary FROM users WHERE client_id = $1 AND username = $2',
+      [clientId, username],
+    );
+    const passwordOk = await schedule(() => verifyPassword(password, row?.password_hash));
+    return { ok: passwordOk && row?.disabled === false, passwordOk, temporary: row?.password_temporary ?? false };
+  }
+
   async mayUse(clientId: string, username: string, database: string): Promise<boolean> {
     const rows = await this.registry.query(
       `SELECT 1 FROM user_databases g JOIN databases d ON d.id = g.database_id
@@ -158,4 +188,9 @@ export class Accounts {
     if (missing.length) throw new StoreError(`no database "${missing[0]}"`);
     return rows.map((row) => row.id);
   }
+}
+
+/** The record requires an e-mail address; the command line asks for none, so a reserved (.invalid, RFC 2606) one stands in. */
+export function placeholderEmail(username: string): string {
+  return username.includes('@') ? username : `${username}@users.invalid`;
 }

@@ -1,17 +1,25 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { ApiError, forbidden } from '../http/errors.js';
+import type { Database } from '../store/database.js';
 import type { Accounts, ApiKeyOwner } from './accounts.js';
+import type { Lockout } from './lockout.js';
 import type { LoginLimits } from './login-limits.js';
 import type { RateLimiter } from './rate-limit.js';
+import type { Sessions } from './sessions.js';
 import type { Tokens } from './tokens.js';
 
 export interface AuthServices {
+  /** The registry: users, sessions, challenges. */
+  readonly registry: Database;
   readonly accounts: Accounts;
   readonly tokens: Tokens;
   readonly limiter: RateLimiter | null;
   /** Login rates per client and user, and the bounded queue for password hashes. */
   readonly logins: LoginLimits;
+  /** Server-side login sessions: every bearer token must belong to one that still stands. */
+  readonly sessions: Sessions;
+  readonly lockout: Lockout;
 }
 
 /** One message for every credential failure: the answer never says which part was wrong. */
@@ -43,6 +51,9 @@ export function authenticate(services: AuthServices) {
     const match = /^Bearer +(\S+)\s*$/i.exec(request.headers.authorization ?? '');
     const identity = match ? services.tokens.verify(match[1]!) : null;
     if (!identity || identity.clientId !== owner.clientId) throw unauthorized();
+    // Revocation (logout, kick, disable, reset, delete, refresh-token reuse). Tokens without a
+    // session (minted before sessions existed) cannot be revoked, so they are no longer accepted.
+    if (!identity.sessionId || !(await services.sessions.isActive(identity.sessionId))) throw unauthorized();
     request.identity = identity;
   };
 }

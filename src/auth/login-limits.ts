@@ -9,8 +9,8 @@ export type LoginLimitConfig = Pick<Config, 'loginRate' | 'loginUserRate' | 'pas
 /**
  * What stands between a login and a password hash: a rate per client and per username (the
  * vendor answers 429 when login is overused), then a bounded, fair queue for the hash itself.
- * A login that passes neither costs no hash. (Issue 13's lockout after repeated failures belongs
- * here too: `admit` is where a locked user would be refused, before any hash.)
+ * A login that passes neither costs no hash. (The lockout after repeated failures, src/auth/lockout.ts,
+ * is asked right after `admit`, also before any hash.)
  */
 export class LoginLimits {
   private constructor(

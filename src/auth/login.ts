@@ -2,12 +2,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { success } from '../http/envelope.js';
 import { badRequest, forbidden } from '../http/errors.js';
 import { DATABASE_HEADER } from '../http/tenancy.js';
+import { createChallenge, issueSession, type ChallengeSubject } from './challenges.js';
 import { apiKeyOwner, requireUserAgent, sameText, unauthorized, type AuthServices } from './guard.js';
+import { mfaRequired } from './mfa-state.js';
 
 /**
  * `POST /user-authentication`: an API key, Basic credentials, the client id and code, and the
- * database → signed tokens. Wrong password, unknown user, wrong client code and a key of another
- * client all get the same 401.
+ * database → signed tokens, or a challenge (6.3). Wrong password, unknown user, disabled or
+ * locked-out user, wrong client code and a key of another client all get the same 401.
  */
 export function loginRoute(app: FastifyInstance, services: AuthServices): void {
   app.post('/user-authentication', async (request) => {
@@ -18,31 +20,42 @@ export function loginRoute(app: FastifyInstance, services: AuthServices): void {
     const basic = basicCredentials(request.headers.authorization);
     if (!basic || clientId !== owner.clientId) throw unauthorized();
     await services.logins.admit(clientId, basic.username);
+    // A locked username (known or not) is refused before any hash: same answer, less work.
+    if (await services.lockout.isLocked(clientId, basic.username)) throw unauthorized();
     const storedCode = await services.accounts.clientCode(clientId);
-    const passwordOk = await services.accounts.checkPassword(clientId, basic.username, basic.password, (hash) =>
+    const login = await services.accounts.verifyLogin(clientId, basic.username, basic.password, (hash) =>
       services.logins.hash(clientId, hash),
     );
-    if (!passwordOk || storedCode === null || !sameText(storedCode, clientCode)) throw unauthorized();
+    if (!login.passwordOk) await services.lockout.recordFailure(clientId, basic.username);
+    if (!login.ok || storedCode === null || !sameText(storedCode, clientCode)) throw unauthorized();
+    await services.lockout.clear(clientId, basic.username);
 
     const database = header(request, DATABASE_HEADER);
     if (!database) throw badRequest(`The ${DATABASE_HEADER} header is required`);
     if (!(await services.accounts.mayUse(clientId, basic.username, database))) throw forbidden('You may not use this database');
 
-    const identity = { username: basic.username, clientId, database };
-    const [idToken, accessToken, refreshToken] = await Promise.all([
-      services.tokens.issue(identity, 'id'),
-      services.tokens.issue(identity, 'access'),
-      services.tokens.issue(identity, 'refresh'),
-    ]);
-    return success(request.id, {
-      challengeName: null,
-      session: null,
-      authenticationResult: { accessToken, idToken, refreshToken, expiresIn: services.tokens.lifetimeSeconds },
-    });
+    return success(request.id, await afterPassword(services, { username: basic.username, clientId, database }, login.temporary));
   });
 }
 
-function header(request: FastifyRequest, name: string): string {
+/**
+ * What follows a right password: the temporary-password challenge, then the MFA challenge, then
+ * tokens. change-temporary-password continues here with `temporary` false.
+ */
+export async function afterPassword(services: AuthServices, subject: ChallengeSubject, temporary: boolean) {
+  const challenge = temporary
+    ? ('NEW_PASSWORD_REQUIRED' as const)
+    : (await mfaRequired(services.registry, subject.clientId, subject.username))
+      ? ('SOFTWARE_TOKEN_MFA' as const)
+      : null;
+  if (challenge) {
+    const session = await createChallenge(services.registry, { ...subject, kind: challenge });
+    return { challengeName: challenge, session, authenticationResult: null };
+  }
+  return { challengeName: null, session: null, authenticationResult: await issueSession(services, subject) };
+}
+
+export function header(request: FastifyRequest, name: string): string {
   const value = request.headers[name];
   return typeof value === 'string' ? value : '';
 }

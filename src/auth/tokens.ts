@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { SignJWT, type JWTPayload } from 'jose';
 import type { Database } from '../store/database.js';
 import { TtlCache } from './cache.js';
 import { verifyHs256 } from './jwt.js';
@@ -9,6 +9,8 @@ export interface Identity {
   readonly username: string;
   readonly clientId: string;
   readonly database: string;
+  /** The login session the token belongs to (`sid`): logout, kick, disable… revoke it. */
+  readonly sessionId?: string;
 }
 
 const ALGORITHM = 'HS256'; // pinned: tokens signed any other way (or `alg: none`) are refused
@@ -40,12 +42,15 @@ export class Tokens {
   }
 
   issue(identity: Identity, use: TokenUse): Promise<string> {
-    return new SignJWT({ client: identity.clientId, database: identity.database, token_use: use })
+    const session = identity.sessionId ? { sid: identity.sessionId } : {};
+    return new SignJWT({ client: identity.clientId, database: identity.database, token_use: use, ...session })
       .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
       .setIssuer(ISSUER)
       .setAudience(AUDIENCE)
       .setSubject(identity.username)
       .setIssuedAt()
+      // Unique even when minted in the same second for the same session (a refresh right after login).
+      .setJti(randomBytes(12).toString('base64url'))
       .setExpirationTime(`${use === 'refresh' ? this.lifetimeSeconds * 7 : this.lifetimeSeconds}s`)
       .sign(this.secret);
   }
@@ -55,12 +60,24 @@ export class Tokens {
     const known = this.verified.get(token);
     if (known) return known;
     const payload = verifyHs256(token, this.secret, { issuer: ISSUER, audience: AUDIENCE });
-    if (!payload) return null;
-    const { sub, client, database, token_use: use, exp } = payload;
-    if (typeof sub !== 'string' || typeof client !== 'string' || typeof database !== 'string') return null;
-    if (use !== 'id' && use !== 'access') return null;
-    const identity = { username: sub, clientId: client, database };
-    this.verified.set(token, identity, exp! * 1000);
+    const identity = payload ? identityOf(payload) : null;
+    if (identity) this.verified.set(token, identity, payload!.exp! * 1000);
     return identity;
   }
+
+  /**
+   * The identity of an id token that is genuine but may have expired (`expired-id-token` of a
+   * refresh): everything is checked but the expiry.
+   */
+  verifyIgnoringExpiry(token: string): Identity | null {
+    const payload = verifyHs256(token, this.secret, { issuer: ISSUER, audience: AUDIENCE }, 0);
+    return payload ? identityOf(payload) : null;
+  }
+}
+
+function identityOf(payload: JWTPayload): Identity | null {
+  const { sub, client, database, token_use: use, sid } = payload;
+  if (typeof sub !== 'string' || typeof client !== 'string' || typeof database !== 'string') return null;
+  if (use !== 'id' && use !== 'access') return null;
+  return { username: sub, clientId: client, database, ...(typeof sid === 'string' ? { sessionId: sid } : {}) };
 }

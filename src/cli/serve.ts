@@ -108,7 +108,7 @@ async function bootstrap(store: Store, say: (line: string) => void): Promise<Dem
   const password = newPassword();
   await accounts.createClient('demo', 'demo');
   const { key } = await accounts.createKey('demo');
-  await accounts.createUser('demo', 'demo', password, ['demo']);
+  await accounts.createUser('demo', 'demo', password, ['demo'], { administrator: true });
   return { apiKey: key, password };
 }
 

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Entity, Field } from '../entities/index.js';
 import { entities } from '../entities/index.js';
+import { SERVER_OWNED_USER_FIELDS, user } from '../entities/user.js';
 import { fieldSchema, type JsonSchema } from './json-schema.js';
 
 /**
@@ -32,6 +33,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
     },
   };
   for (const entity of entities) Object.assign(paths, entityPaths(entity));
+  Object.assign(paths, identityPaths());
 
   return {
     openapi: '3.1.0',
@@ -60,8 +62,9 @@ export function openApiDocument(version: string): Record<string, unknown> {
     security: [{ apiKeyAuth: [], bearerAuth: [] }],
     // Authentication first: it is the first thing a reader of /docs has to do.
     tags: [
-      { name: 'Authentication', description: 'Log in for a bearer token (on this page, the token is then used automatically)' },
+      { name: 'Authentication', description: 'Log in for a bearer token (on this page, the token is then used automatically); challenges, refresh, logout' },
       ...entities.map((entity) => ({ name: plural(entity), description: `${capitalise(entity.label)} records (\`${entity.schemaName}\`)` })),
+      { name: 'User', description: 'The client\'s users (`Users`): administrators only, except changing one\'s own password' },
       { name: 'Health', description: 'Liveness (the process) and readiness (the stores)' },
     ],
     paths,
@@ -75,6 +78,20 @@ export function openApiDocument(version: string): Record<string, unknown> {
         database: { name: 'vbasoftware-database', in: 'header', required: true, description: 'Target database', schema: { type: 'string' } },
         clientId: { name: 'vbasoftware-client-id', in: 'header', required: true, schema: { type: 'string' } },
         clientCode: { name: 'vbasoftware-client-code', in: 'header', required: true, schema: { type: 'string' } },
+        expiredIdToken: {
+          name: 'expired-id-token',
+          in: 'header',
+          required: true,
+          description: 'The id token of the session being refreshed (it may have expired)',
+          schema: { type: 'string' },
+        },
+        refreshToken: {
+          name: 'refresh-token',
+          in: 'header',
+          required: true,
+          description: 'The refresh token from the last login or refresh; it works once',
+          schema: { type: 'string' },
+        },
         page: { name: 'page', in: 'query', description: 'Page number, from 1', schema: { type: 'integer', format: 'int32', minimum: 1, default: 1 } },
         pageSize: { name: 'pageSize', in: 'query', description: 'Records per page', schema: { type: 'integer', format: 'int32', minimum: 1, maximum: 1000, default: 100 } },
         sortBy: {
@@ -368,6 +385,7 @@ function schemas(): Record<string, unknown> {
     all[`${entity.schemaName}VBAResponse`] = envelope(nullable(ref(entity.schemaName)));
     all[`${entity.schemaName}ListVBAResponse`] = envelope(nullable({ type: 'array', items: ref(entity.schemaName) }));
   }
+  Object.assign(all, identitySchemas());
   Object.assign(all, {
     Debug: { type: 'object', properties: { activityID: { type: 'string', format: 'uuid' } }, required: ['activityID'], additionalProperties: false },
     FieldError: {
@@ -433,4 +451,142 @@ function schemas(): Record<string, unknown> {
     HealthStatusVBAResponse: envelope(nullable(ref('HealthStatus'))),
   });
   return all;
+}
+
+// Issue 13: users (6.2) and sessions (6.3), under the vendor's names.
+
+const SESSION_WHY = 'Logged in; or a challenge (`challengeName` NEW_PASSWORD_REQUIRED or SOFTWARE_TOKEN_MFA with a single-use `session`, 5 minutes) instead of tokens';
+
+/** Routes answering with a message (`StringVBAResponse`), on one user. */
+function userAction(operationId: string, summary: string, extra: number[], requestBody?: object) {
+  return {
+    parameters: [parameter('database'), userIdParameter()],
+    post: {
+      operationId,
+      tags: ['User'],
+      summary,
+      ...(requestBody ? { requestBody } : {}),
+      responses: responses('StringVBAResponse', { 200: response(200, 'StringVBAResponse') }, extra),
+    },
+  };
+}
+
+function userIdParameter() {
+  return { name: 'userID', in: 'path', required: true, description: 'user_ID', schema: { type: 'string', minLength: 1 } };
+}
+
+function keyOnly(operationId: string, summary: string, extra: object) {
+  return {
+    operationId,
+    tags: ['Authentication'],
+    summary,
+    security: [{ apiKeyAuth: [] }],
+    ...extra,
+  };
+}
+
+function identityPaths(): Record<string, Record<string, unknown>> {
+  const paths = entityPaths(user);
+  const one = paths['/users/{userID}'] as { delete: { responses: Record<string, unknown> } };
+  one.delete.responses[409] = { ...response(409, 'UsersVBAResponse'), description: 'Conflict: you cannot delete yourself' };
+  const loginResponse = responses('UserAuthenticationResponseVBAResponse', { 200: response(200, 'UserAuthenticationResponseVBAResponse') }, []);
+  return {
+    ...paths,
+    '/users/{userID}/admin-disable': userAction('AdminDisableUser', 'Disable a user: no more logins, and every session of the user ends', [404]),
+    '/users/{userID}/admin-enable': userAction('AdminEnableUser', 'Enable a disabled user', [404]),
+    '/users/{userID}/admin-reset-password': userAction(
+      'AdminResetPassword',
+      'Set a new random temporary password (returned once in `data`); the user\'s sessions end',
+      [404],
+    ),
+    '/users/{userID}/change-password': userAction(
+      'ChangePassword',
+      'Change your own password (no administrator needed; 403 for another user, 401 for a wrong previous password)',
+      [404, 415],
+      body(ref('UserResetPasswordRequest'), 'The previous and the proposed password'),
+    ),
+    '/change-temporary-password': {
+      post: keyOnly('ChangeTemporaryPassword', 'Answer NEW_PASSWORD_REQUIRED: replace the temporary password, then get tokens or the MFA challenge', {
+        parameters: [parameter('clientId'), parameter('clientCode'), parameter('database')],
+        requestBody: body(ref('UserChangeTempPasswordRequest'), 'The user, the new password and the challenge\'s session'),
+        responses: responses('UserChangeTempPasswordResponseVBAResponse', {
+          200: { ...response(200, 'UserChangeTempPasswordResponseVBAResponse'), description: SESSION_WHY },
+        }, [415]),
+      }),
+    },
+    '/user-refresh-tokens': {
+      post: keyOnly('RefreshTokens', 'New tokens and a new refresh token for a session; a refresh token works once (reuse ends the session)', {
+        parameters: [parameter('clientId'), parameter('clientCode'), parameter('database'), parameter('expiredIdToken'), parameter('refreshToken')],
+        responses: loginResponse,
+      }),
+    },
+    '/logout': {
+      parameters: [parameter('database')],
+      post: {
+        operationId: 'Logout',
+        tags: ['Authentication'],
+        summary: 'End this session: its id, access and refresh tokens stop working on every server instance',
+        responses: responses('StringVBAResponse', { 204: response(204, null) }, []),
+      },
+    },
+    '/kick': {
+      parameters: [parameter('database')],
+      post: {
+        operationId: 'Kick',
+        tags: ['Authentication'],
+        summary: 'End your own longest-running other session (none: nothing happens)',
+        responses: responses('StringVBAResponse', { 204: response(204, null) }, []),
+      },
+    },
+  };
+}
+
+function identitySchemas(): Record<string, unknown> {
+  const users = recordComponent(user);
+  for (const name of SERVER_OWNED_USER_FIELDS) {
+    users.properties![name]!.description = 'Set by the server; values sent are ignored (required ones must still be sent, any value).';
+  }
+  users.properties!.password!.description = 'Write-only: always null in responses. A password sent here is temporary: it must be replaced at the next login.';
+  const text = (description: string): JsonSchema => ({ type: 'string', description });
+  const object = (properties: Record<string, JsonSchema>, required: string[]): JsonSchema => ({
+    type: 'object',
+    properties,
+    required,
+    additionalProperties: false,
+  });
+  return {
+    Users: users,
+    UsersVBAResponse: envelope(nullable(ref('Users'))),
+    UsersListVBAResponse: envelope(nullable({ type: 'array', items: ref('Users') })),
+    StringVBAResponse: envelope({ type: ['string', 'null'] }),
+    UserChangeTempPasswordRequest: object(
+      {
+        userID: text('The user answering the challenge'),
+        newPassword: text('At least 12 characters, not the user ID'),
+        session: text('The `session` of the NEW_PASSWORD_REQUIRED challenge'),
+      },
+      ['userID', 'newPassword', 'session'],
+    ),
+    UserChangeTempPasswordResponse: {
+      type: 'object',
+      properties: {
+        challengeName: { type: ['string', 'null'] },
+        session: { type: ['string', 'null'] },
+        authenticationResult: nullable(ref('AuthenticationResult')),
+      },
+      required: ['challengeName', 'session', 'authenticationResult'],
+      additionalProperties: false,
+    },
+    UserChangeTempPasswordResponseVBAResponse: envelope(nullable(ref('UserChangeTempPasswordResponse'))),
+    UserResetPasswordRequest: {
+      type: 'object',
+      properties: {
+        accessToken: { type: ['string', 'null'], description: 'Your access token (optional; when given it must be yours)' },
+        previousPassword: text('Your current password'),
+        proposedPassword: text('At least 12 characters, not your user ID'),
+      },
+      required: ['previousPassword', 'proposedPassword'],
+      additionalProperties: false,
+    },
+  };
 }

@@ -13,9 +13,13 @@ import Fastify, {
 import { Accounts } from '../auth/accounts.js';
 import { authenticate, type AuthServices } from '../auth/guard.js';
 import { loginRoute } from '../auth/login.js';
+import { Lockout } from '../auth/lockout.js';
 import { LoginLimits } from '../auth/login-limits.js';
 import { memoryLimiter, redisLimiter } from '../auth/rate-limit.js';
+import { challengeRoutes, sessionRoutes } from '../auth/session-routes.js';
+import { Sessions } from '../auth/sessions.js';
 import { Tokens } from '../auth/tokens.js';
+import { userRoutes } from '../users/routes.js';
 import type { Config } from '../config.js';
 import { entities } from '../entities/index.js';
 import { resourceRoutes } from '../resources/routes.js';
@@ -49,6 +53,10 @@ export type AppConfig = Pick<
   | 'passwordHashConcurrency'
   | 'passwordHashQueue'
   | 'metricsToken'
+  | 'refreshTokenDays'
+  | 'lockoutAttempts'
+  | 'lockoutWindowSeconds'
+  | 'lockoutSeconds'
 >;
 
 export interface AppOptions {
@@ -116,7 +124,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Browsers may call the API from any origin: credentials travel in headers, never in cookies.
   await app.register(cors, {
     origin: '*',
-    allowedHeaders: ['authorization', 'content-type', 'x-api-key', 'vbasoftware-database', 'vbasoftware-client-id', 'vbasoftware-client-code', 'idempotency-key', 'prefer'],
+    allowedHeaders: [
+      'authorization',
+      'content-type',
+      'x-api-key',
+      'vbasoftware-database',
+      'vbasoftware-client-id',
+      'vbasoftware-client-code',
+      'idempotency-key',
+      'prefer',
+      'expired-id-token',
+      'refresh-token',
+    ],
     exposedHeaders: ['x-pagination', 'x-activity-id', 'retry-after', 'x-batch-summary', 'idempotent-replayed', 'preference-applied'],
     methods: ['GET', 'POST', 'PUT', 'DELETE'],
   });
@@ -140,11 +159,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
     openApiRoutes(scope);
     loginRoute(scope, auth);
+    challengeRoutes(scope, auth);
     await scope.register(async (resources) => {
       // onRequest, before the body is read: nobody without credentials gets 64 MiB parsed.
       resources.addHook('onRequest', authenticate(auth));
       resources.addHook('onRequest', tenancy(options.store));
       for (const entity of entities) resourceRoutes(resources, entity, options.config);
+      sessionRoutes(resources, auth);
+      userRoutes(resources, auth, options.config);
     });
   };
   await app.register(api);
@@ -155,10 +177,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 async function authServices(store: Store, config: AppConfig, log: FastifyBaseLogger): Promise<AuthServices> {
   const { rateLimit, redisUrl } = config;
   return {
+    registry: store.registry,
     accounts: new Accounts(store.registry),
     tokens: await Tokens.load(store.registry, config.jwtSecret, config.tokenLifetimeSeconds),
     limiter: rateLimit === null ? null : redisUrl ? redisLimiter(redisUrl, rateLimit, log) : memoryLimiter(rateLimit),
     logins: LoginLimits.create(config, log),
+    sessions: new Sessions(store.registry, config.refreshTokenDays),
+    lockout: new Lockout(store.registry, {
+      attempts: config.lockoutAttempts,
+      windowSeconds: config.lockoutWindowSeconds,
+      lockSeconds: config.lockoutSeconds,
+    }),
   };
 }
 

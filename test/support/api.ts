@@ -17,9 +17,12 @@ export interface Answer {
   text: string;
 }
 
-/** Defaults as a fresh install has them, but no rate limits (requests, logins) unless a test asks for one. */
+/**
+ * Defaults as a fresh install has them, but no rate limits (requests, logins) and no lockout unless
+ * a test asks for one: tests that flood wrong passwords would otherwise lock their own user out.
+ */
 export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
-  return { ...loadConfig({}), rateLimit: null, loginRate: null, loginUserRate: null, ...overrides };
+  return { ...loadConfig({}), rateLimit: null, loginRate: null, loginUserRate: null, lockoutAttempts: 0, ...overrides };
 }
 
 export interface Credentials {

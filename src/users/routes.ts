@@ -1,0 +1,179 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { describeErrors, recordValidator, type FieldError, type Row } from '../derive/validate.js';
+import { user } from '../entities/user.js';
+import { success } from '../http/envelope.js';
+import { ApiError, badRequest, forbidden, notFound, payloadTooLarge } from '../http/errors.js';
+import { unauthorized, type AuthServices } from '../auth/guard.js';
+import { passwordProblem } from '../auth/password-policy.js';
+import { hashPassword, newPassword } from '../auth/secrets.js';
+import { parseListQuery } from '../resources/list-query.js';
+import { sendListPage } from '../resources/list-response.js';
+import { upsertUsers } from './batch.js';
+import { newUserProblems } from './rules.js';
+import { UserDirectory, type Scope } from './directory.js';
+
+export interface UserRouteOptions {
+  readonly maxBatchRecords: number;
+  readonly maxTextChars: number;
+}
+
+/**
+ * Contract 6.2, inside the authenticated, tenant-resolved scope: every route but change-password
+ * needs an administrator (403 otherwise), and sees only its client's users granted the request's
+ * database (others are 404).
+ */
+export function userRoutes(app: FastifyInstance, services: AuthServices, options: UserRouteOptions): void {
+  const directory = new UserDirectory(services.registry);
+  const validate = recordValidator(user, options);
+  const scopeOf = (request: FastifyRequest): Scope => ({ clientId: request.identity!.clientId, database: request.identity!.database });
+  const by = (request: FastifyRequest) => request.identity!.username;
+  const administrator = async (request: FastifyRequest) => {
+    const { clientId, username } = request.identity!;
+    if (!(await directory.isAdministrator(clientId, username))) throw forbidden('Only an administrator may manage users');
+  };
+  const admin = { preHandler: administrator };
+  const userIdOf = (request: FastifyRequest) => (request.params as { userID: string }).userID;
+  const checked = (body: unknown): Row => {
+    const result = validate(body);
+    if (!result.ok) throw badRequest(describeErrors(result.errors), result.errors);
+    return result.row;
+  };
+  const hash = (request: FastifyRequest, password: string) => services.logins.hash(request.identity!.clientId, () => hashPassword(password));
+  const found = async (request: FastifyRequest, userId: string) => {
+    const record = await directory.get(scopeOf(request), userId);
+    if (!record) throw notFound(`No user "${userId}"`);
+    return record;
+  };
+
+  app.get('/users', admin, async (request, reply) => {
+    const query = parseListQuery(user, request.query as Record<string, unknown>);
+    const scope = scopeOf(request);
+    return sendListPage(
+      request,
+      reply,
+      async (sink) => {
+        const total = await directory.count(scope);
+        sink.start(total);
+        const records = await directory.page(scope, query.order, query.pageSize, (query.page - 1) * query.pageSize);
+        await sink.write(records.map((record) => JSON.stringify(record)).join(','), true);
+      },
+      (total) => ({ TotalCount: total, TotalPages: Math.ceil(total / query.pageSize), CurrentPage: query.page, PageSize: query.pageSize }),
+    );
+  });
+
+  app.get('/users/:userID', admin, async (request) => success(request.id, await found(request, userIdOf(request))));
+
+  app.post('/users', admin, async (request) => {
+    const row = checked(request.body);
+    const errors = newUserProblems(row);
+    if (errors.length) throw badRequest(describeErrors(errors), errors);
+    const passwordHash = await hash(request, row.password as string);
+    const scope = scopeOf(request);
+    if (!(await directory.insert(services.registry, scope, row, passwordHash, by(request)))) {
+      throw new ApiError(409, `User "${row.user_ID}" already exists`);
+    }
+    return success(request.id, await directory.get(scope, row.user_ID as string));
+  });
+
+  app.put('/users/:userID', admin, async (request) => {
+    const userId = userIdOf(request);
+    const body = request.body;
+    if (body && typeof body === 'object' && !Array.isArray(body) && (body as Row).user_ID == null) (body as Row).user_ID = userId;
+    const row = checked(body);
+    if (row.user_ID !== userId) throw badRequest(`user_ID "${row.user_ID}" differs from the path's "${userId}"`, [{ field: 'user_ID', message: 'must be the path key' }]);
+    const password = row.password;
+    if (password != null) {
+      const weak = passwordProblem(userId, password);
+      if (weak) throw badRequest(`password: ${weak}`, [{ field: 'password', message: weak }]);
+    }
+    const passwordHash = password == null ? null : await hash(request, password as string);
+    const scope = scopeOf(request);
+    const replaced = await services.registry.transaction(async (tx) => {
+      const done = await directory.replace(tx, scope, row, passwordHash, by(request));
+      // A new (temporary) password set by an administrator ends the user's sessions, as a reset does.
+      if (done && passwordHash !== null) await services.sessions.revokeUser(scope.clientId, userId, 'password set by an administrator', tx);
+      return done;
+    });
+    if (!replaced) throw notFound(`No user "${userId}"`);
+    return success(request.id, await directory.get(scope, userId));
+  });
+
+  app.delete('/users/:userID', admin, async (request, reply) => {
+    const userId = userIdOf(request);
+    const scope = scopeOf(request);
+    if (userId === by(request)) {
+      await found(request, userId);
+      throw new ApiError(409, 'You cannot delete yourself');
+    }
+    // Sessions (and grants, challenges) go with the user (ON DELETE CASCADE); revoking first clears this instance's cache.
+    await services.sessions.revokeUser(scope.clientId, userId, 'user deleted');
+    if (!(await directory.remove(services.registry, scope, userId))) throw notFound(`No user "${userId}"`);
+    return reply.code(204).send();
+  });
+
+  app.put('/users-batch', admin, async (request, reply) => {
+    const body = request.body;
+    if (!Array.isArray(body)) throw badRequest('The request body must be a JSON array of records');
+    if (body.length > options.maxBatchRecords) {
+      throw payloadTooLarge(`A batch may hold at most ${options.maxBatchRecords} records; this one has ${body.length}`);
+    }
+    const data = await upsertUsers(body, {
+      validate,
+      directory,
+      services,
+      scope: scopeOf(request),
+      by: by(request),
+      activityID: request.id,
+      log: request.log,
+    });
+    return reply.code(207).send(success(request.id, data));
+  });
+
+  app.post('/users/:userID/admin-disable', admin, async (request) => {
+    const userId = userIdOf(request);
+    const scope = scopeOf(request);
+    if (!(await directory.setState(scope, userId, { disabled: true }, by(request)))) throw notFound(`No user "${userId}"`);
+    await services.sessions.revokeUser(scope.clientId, userId, 'disabled');
+    return success(request.id, `User ${userId} is disabled`);
+  });
+
+  app.post('/users/:userID/admin-enable', admin, async (request) => {
+    const userId = userIdOf(request);
+    if (!(await directory.setState(scopeOf(request), userId, { disabled: false }, by(request)))) throw notFound(`No user "${userId}"`);
+    return success(request.id, `User ${userId} is enabled`);
+  });
+
+  app.post('/users/:userID/admin-reset-password', admin, async (request) => {
+    const userId = userIdOf(request);
+    const scope = scopeOf(request);
+    await found(request, userId);
+    const password = newPassword();
+    const passwordHash = await hash(request, password);
+    if (!(await directory.setState(scope, userId, { passwordHash, temporary: true }, by(request)))) throw notFound(`No user "${userId}"`);
+    await services.sessions.revokeUser(scope.clientId, userId, 'password reset');
+    // The new temporary password, shown this once: the user must replace it at the next login.
+    return success(request.id, password);
+  });
+
+  // Any user, for themself: no administrator needed.
+  app.post('/users/:userID/change-password', async (request) => {
+    const userId = userIdOf(request);
+    const { clientId, username } = request.identity!;
+    if (userId !== username) throw forbidden('You may change only your own password');
+    const body = request.body as Record<string, unknown> | undefined;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('The body must be a UserResetPasswordRequest object');
+    const { accessToken, previousPassword, proposedPassword } = body;
+    const errors: FieldError[] = [];
+    if (typeof previousPassword !== 'string') errors.push({ field: 'previousPassword', message: 'is required' });
+    const weak = passwordProblem(userId, proposedPassword);
+    if (weak) errors.push({ field: 'proposedPassword', message: weak });
+    if (errors.length) throw badRequest(describeErrors(errors), errors);
+    // When the body names a token (generated clients send one), it must be the caller's.
+    if (typeof accessToken === 'string' && accessToken !== '' && services.tokens.verify(accessToken)?.username !== username) throw unauthorized();
+    const login = await services.accounts.verifyLogin(clientId, username, previousPassword as string, (check) => services.logins.hash(clientId, check));
+    if (!login.ok) throw unauthorized();
+    const passwordHash = await hash(request, proposedPassword as string);
+    await directory.setState(scopeOf(request), userId, { passwordHash, temporary: false }, username);
+    return success(request.id, 'Password changed');
+  });
+}
