@@ -1,13 +1,12 @@
 import type { Database } from '../store/database.js';
+import { USER_ID } from '../entities/user.js';
 import { TtlCache } from './cache.js';
 import { StoreError } from '../store/errors.js';
+import { passwordProblem } from './password-policy.js';
 import { API_KEY_PREFIX_LENGTH, hashApiKey, hashPassword, newApiKey, randomId, verifyPassword } from './secrets.js';
 
-/** Client ids and usernames: allow-lists, checked before anything is stored or looked up. */
+/** Client ids: an allow-list, checked before anything is stored or looked up. */
 export const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-/** At most 20 characters: usernames are written to the records' `entry_User`/`update_User` (≤ 20). No `:` (Basic auth). */
-export const USERNAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,19}$/;
-export const MIN_PASSWORD_LENGTH = 8;
 
 export interface ApiKeyOwner {
   readonly keyId: string;
@@ -22,14 +21,58 @@ export interface ApiKeyOwner {
 export const KEY_CACHE_MS = 5_000;
 const keyCaches = new WeakMap<Database, TtlCache<ApiKeyOwner>>();
 
+/** A key's `last_used_at` is written at most this often (per key and process): never a write per request. */
+export const KEY_TOUCH_MS = 60_000;
+/** Per registry: when this process last wrote each key's `last_used_at`. */
+const keyTouches = new WeakMap<Database, Map<string, number>>();
+
+export interface ClientSummary {
+  readonly id: string;
+  readonly code: string;
+  readonly created: string;
+  readonly activeKeys: number;
+  readonly users: number;
+}
+
+export interface KeySummary {
+  readonly id: string;
+  readonly prefix: string;
+  readonly created: string;
+  readonly lastUsed: string | null;
+  readonly revoked: string | null;
+}
+
 /** Clients, their API keys and users, and the databases users may use: kept in the registry. */
 export class Accounts {
   private readonly keys: TtlCache<ApiKeyOwner>;
+  private readonly touched: Map<string, number>;
 
   constructor(private readonly registry: Database) {
     const cache = keyCaches.get(registry) ?? new TtlCache<ApiKeyOwner>(KEY_CACHE_MS);
     keyCaches.set(registry, cache);
     this.keys = cache;
+    const touched = keyTouches.get(registry) ?? new Map<string, number>();
+    keyTouches.set(registry, touched);
+    this.touched = touched;
+  }
+
+  async listClients(): Promise<ClientSummary[]> {
+    return this.registry.query<ClientSummary>(
+      `SELECT c.id, c.code, c.created_at AS created,
+         (SELECT count(*)::int FROM api_keys k WHERE k.client_id = c.id AND k.revoked_at IS NULL) AS "activeKeys",
+         (SELECT count(*)::int FROM users u WHERE u.client_id = c.id) AS users
+       FROM clients c ORDER BY c.id`,
+    );
+  }
+
+  /** A client's keys, revoked ones too: never the key, only its first characters. */
+  async listKeys(clientId: string): Promise<KeySummary[]> {
+    await this.requireClient(clientId);
+    return this.registry.query<KeySummary>(
+      `SELECT id, prefix, created_at AS created, last_used_at AS "lastUsed", revoked_at AS revoked
+       FROM api_keys WHERE client_id = $1 ORDER BY created_at, id`,
+      [clientId],
+    );
   }
 
   async createClient(id: string, code: string): Promise<void> {
@@ -70,13 +113,32 @@ export class Accounts {
   async keyOwner(key: string): Promise<ApiKeyOwner | null> {
     const hash = hashApiKey(key);
     const cached = this.keys.get(hash);
-    if (cached) return cached;
+    if (cached) {
+      this.touch(cached.keyId);
+      return cached;
+    }
     const [row] = await this.registry.query<ApiKeyOwner>(
       'SELECT id AS "keyId", client_id AS "clientId" FROM api_keys WHERE hash = $1 AND revoked_at IS NULL',
       [hash],
     );
     if (row) this.keys.set(hash, row);
+    if (row) this.touch(row.keyId);
     return row ?? null;
+  }
+
+  /**
+   * Records that a key was used, at most once per KEY_TOUCH_MS per key in this process (and, by the
+   * condition, once a minute across processes sharing the registry). Not awaited: a request never
+   * waits for it, and a failed write only loses a timestamp.
+   */
+  private touch(keyId: string): void {
+    const now = Date.now();
+    const last = this.touched.get(keyId);
+    if (last !== undefined && now - last < KEY_TOUCH_MS) return;
+    this.touched.set(keyId, now);
+    this.registry
+      .query(`UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, [keyId])
+      .catch(() => this.touched.delete(keyId));
   }
 
   async clientCode(clientId: string): Promise<string | null> {
@@ -96,8 +158,10 @@ export class Accounts {
     options: { administrator?: boolean; temporary?: boolean } = {},
   ): Promise<void> {
     await this.requireClient(clientId);
-    if (!USERNAME.test(username)) throw new StoreError(`invalid username "${username}": use 1-20 letters, digits, "_", ".", "@" or "-"`);
-    if ([...password].length < MIN_PASSWORD_LENGTH) throw new StoreError(`the password must be at least ${MIN_PASSWORD_LENGTH} characters`);
+    // The vendor's 16 for new users; users made earlier with up to 20 characters keep logging in.
+    if (!USER_ID.test(username)) throw new StoreError(`invalid username "${username}": use 1-16 letters, digits, "_", ".", "@" or "-"`);
+    const weak = passwordProblem(username, password);
+    if (weak) throw new StoreError(`the password ${weak}`);
     if (databases.length === 0) throw new StoreError('grant the user at least one database (--database <name>)');
     const ids = await this.databaseIds(databases);
     const hash = await hashPassword(password);

@@ -28,13 +28,20 @@ export type Refreshed =
   | { readonly ok: true; readonly sessionId: string; readonly refreshToken: string; readonly owner: SessionOwner }
   | { readonly ok: false; readonly reused: boolean };
 
+/** Per registry, so a revocation made by another `Sessions` of this process (the command line served by it) clears it too. */
+const activeCaches = new WeakMap<Database, TtlCache<boolean>>();
+
 export class Sessions {
-  private readonly active = new TtlCache<boolean>(REVOCATION_CACHE_MS);
+  private readonly active: TtlCache<boolean>;
 
   constructor(
     private readonly registry: Database,
     private readonly lifetimeDays: number,
-  ) {}
+  ) {
+    const cache = activeCaches.get(registry) ?? new TtlCache<boolean>(REVOCATION_CACHE_MS);
+    activeCaches.set(registry, cache);
+    this.active = cache;
+  }
 
   /** A new session and its first refresh token (returned once; only its hash is kept). */
   async create(owner: SessionOwner): Promise<{ sessionId: string; refreshToken: string }> {

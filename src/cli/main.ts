@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { Accounts } from '../auth/accounts.js';
-import { API_KEY_PREFIX_LENGTH } from '../auth/secrets.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
+import { DataDirBusy } from '../store/lock.js';
 import { Store, StoreError } from '../store/store.js';
 import { BULK_COMMANDS, BULK_USAGE } from './bulk-usage.js';
-import { progress } from './progress.js';
+import { allowOnly, commands, execute, invocation, parseCommandLine, UsageError, type Command, type Invocation } from './commands.js';
+import { sendToServer, type ControlRequest } from './control.js';
 import { serve } from './serve.js';
 
 const USAGE = `usage: vbapi <command>
@@ -14,113 +13,25 @@ const USAGE = `usage: vbapi <command>
   serve [--port N]                                   serve the API (PORT, HOST also work)
   database create <name> [--url <postgres url>]      register a database; --url adopts one on another PostgreSQL server
   database list                                      list registered databases
+  database drop <name> --yes [--force]               delete a database and its records (--force: even while users are granted it)
   client create <clientId> --code <clientCode>       create a client
+  client list                                        list clients
   key create <clientId>                              create an API key (printed once, on the last line)
+  key list <clientId>                                list a client's keys: id, prefix, created, last used (never the key)
   key revoke <key-prefix-or-id>                      revoke an API key
   user create <clientId> <username> (--password <pw> | --password-stdin) --database <name> [--database <name> …]
+              [--administrator] [--temporary]        a password given here is permanent unless --temporary
   user grant <clientId> <username> --database <name> [--database <name> …]
+  user list <clientId>                               list a client's users
+  user reset-password <clientId> <username>          a new temporary password (printed once); ends their sessions
+  user disable <clientId> <username>                 no more logins; ends their sessions
+  user enable <clientId> <username>                  logins again
 ${BULK_USAGE}
   help [<command>]                                   this text, or one command's usage ("vbapi help database create")
 
-The store: PostgreSQL when DATABASE_URL is set, else the embedded store in VBAPI_DATA_DIR (default ./data).`;
-
-class UsageError extends Error {}
-
-type Values = { port?: string; url?: string; code?: string; password?: string; 'password-stdin'?: boolean; database?: string[]; help?: boolean };
-
-interface Command {
-  readonly args: string;
-  readonly arity: number;
-  /** One line for `vbapi help <command>`. */
-  readonly summary?: string;
-  /** The options it takes (without `--`); unset = any option the command line knows. */
-  readonly options?: readonly string[];
-  readonly run: (store: Store, args: string[], values: Values) => Promise<void>;
-}
-
-/** Each command: its words, how many arguments, and what it does with an open store. */
-const commands: Record<string, Command> = {
-  'database create': {
-    args: '<name> [--url <postgres url>]',
-    arity: 1,
-    summary: 'Register a database and create it; --url adopts an existing database on another PostgreSQL server.',
-    options: ['url'],
-    run: async (store, [name], values) => {
-      // Creating an embedded database takes seconds: say so rather than look hung (on stderr: stdout is the result).
-      const done = progress(`creating database "${name}"`, (line) => console.error(`vbapi: ${line}`));
-      const entry = await store.createDatabase(name!, values.url === undefined ? {} : { url: values.url }).finally(done);
-      console.log(`created database ${entry.name}`);
-    },
-  },
-  'database list': {
-    args: '',
-    arity: 0,
-    summary: 'List registered databases and where each lives.',
-    options: [],
-    run: async (store) => {
-      for (const entry of await store.list()) console.log(`${entry.name}\t${entry.external ? 'external' : store.kind}`);
-    },
-  },
-  'client create': {
-    args: '<clientId> --code <clientCode>',
-    arity: 1,
-    summary: 'Create a client (the vbasoftware-client-id / -code of login).',
-    options: ['code'],
-    run: async (store, [clientId], values) => {
-      if (!values.code) throw new UsageError('usage: vbapi client create <clientId> --code <clientCode>');
-      await new Accounts(store.registry).createClient(clientId!, values.code);
-      console.log(`created client ${clientId}`);
-    },
-  },
-  'key create': {
-    args: '<clientId>',
-    arity: 1,
-    summary: 'Create an API key; it is printed once, alone on the last line.',
-    options: [],
-    run: async (store, [clientId]) => {
-      const { id, key } = await new Accounts(store.registry).createKey(clientId!);
-      console.log(`created API key ${id} for client ${clientId}; it is shown only now:`);
-      console.log(key);
-    },
-  },
-  'key revoke': {
-    args: '<key-prefix-or-id>',
-    arity: 1,
-    summary: `Revoke a key by its id, or by its first ${API_KEY_PREFIX_LENGTH} or more characters (the whole key works too).`,
-    options: [],
-    run: async (store, [idOrPrefix]) => {
-      if (!KEY_ID.test(idOrPrefix!) && idOrPrefix!.length < API_KEY_PREFIX_LENGTH) {
-        throw new UsageError(`"${idOrPrefix}" is too short: give the key's id or at least its first ${API_KEY_PREFIX_LENGTH} characters`);
-      }
-      console.log(`revoked API key ${await new Accounts(store.registry).revokeKey(idOrPrefix!)}`);
-    },
-  },
-  'user create': {
-    args: '<clientId> <username> (--password <pw> | --password-stdin) --database <name> [--database <name> …]',
-    arity: 2,
-    summary: 'Create a user of a client, granted one or more databases (usernames 1-20 characters, passwords at least 8).',
-    options: ['password', 'password-stdin', 'database'],
-    run: async (store, [clientId, username], values) => {
-      const password = values['password-stdin'] ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : values.password;
-      if (password === undefined || (values['password-stdin'] && values.password !== undefined)) {
-        throw new UsageError('give the password with either --password <pw> or --password-stdin');
-      }
-      await new Accounts(store.registry).createUser(clientId!, username!, password, values.database ?? []);
-      console.log(`created user ${username} of client ${clientId}`);
-    },
-  },
-  'user grant': {
-    args: '<clientId> <username> --database <name> [--database <name> …]',
-    arity: 2,
-    summary: 'Let a user log in to more databases.',
-    options: ['database'],
-    run: async (store, [clientId, username], values) => {
-      if (!values.database?.length) throw new UsageError('usage: vbapi user grant <clientId> <username> --database <name>');
-      await new Accounts(store.registry).grant(clientId!, username!, values.database);
-      console.log(`granted ${values.database.join(', ')} to user ${username} of client ${clientId}`);
-    },
-  },
-};
+The store: PostgreSQL when DATABASE_URL is set, else the embedded store in VBAPI_DATA_DIR (default ./data).
+While a server runs on the embedded store, the database, client, key and user commands are run by that server
+(over <data dir>/control.sock); on PostgreSQL they work on the shared store directly.`;
 
 /** `serve` opens no store here (it manages its own), so it is not in `commands`. */
 const SERVE: Pick<Command, 'args' | 'summary' | 'options'> = {
@@ -129,24 +40,11 @@ const SERVE: Pick<Command, 'args' | 'summary' | 'options'> = {
   options: ['port'],
 };
 
-/** A key's id (8 hex digits), as `key create` prints it. */
-const KEY_ID = /^[0-9a-f]{8}$/;
-
-const OPTIONS = {
-  port: { type: 'string' },
-  url: { type: 'string' },
-  code: { type: 'string' },
-  password: { type: 'string' },
-  'password-stdin': { type: 'boolean' },
-  database: { type: 'string', multiple: true },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
 async function main(argv: string[]): Promise<void> {
   // import/export/seed are clients of a running server, with options of their own.
   if (BULK_COMMANDS.has(argv[0] ?? '')) return void (process.exitCode = await (await import('./bulk.js')).runBulkCommand(argv));
   const { positionals, values } = parseCommandLine(argv);
-  const [first, second, ...rest] = positionals;
+  const [first, second] = positionals;
   // No arguments is a usage mistake (exit 2); `vbapi help` and `--help` are asked-for help (exit 0).
   if (!first && !values.help) throw new UsageError(USAGE, { cause: 'bare' });
   if (first === 'help' || !first) return void console.log(helpFor(first === 'help' ? positionals.slice(1) : []));
@@ -157,33 +55,44 @@ async function main(argv: string[]): Promise<void> {
     allowOnly('serve', SERVE.options, values);
     return serve(values.port === undefined ? config : loadConfig({ ...process.env, PORT: portOption(values.port) }));
   }
-  const name = `${first} ${second ?? ''}`.trim();
-  const command = commands[name];
-  if (!command) throw new UsageError(`unknown command "${name}"; "vbapi help" lists the commands`);
-  allowOnly(name, command.options, values);
-  if (rest.length !== command.arity) throw new UsageError(`usage: vbapi ${name} ${command.args}`);
-  await withStore(config, (store) => command.run(store, rest, values));
+  const call = invocation(positionals, values);
+  // Read before anything else, once: sent along to a server, or read by the command here.
+  const stdin = values['password-stdin'] ? readFileSync(0, 'utf8') : undefined;
+  process.exitCode = await administer(config, call, { argv, ...(stdin === undefined ? {} : { stdin }) });
 }
 
-/** parseArgs, its errors turned into one line (its own text is long and names internals). */
-function parseCommandLine(argv: string[]): { positionals: string[]; values: Values } {
-  try {
-    return parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS }) as { positionals: string[]; values: Values };
-  } catch (error) {
-    const { code, message } = error as { code?: string; message: string };
-    const option = /'(-[^' ]*)/.exec(message)?.[1] ?? '';
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option "${option}"; "vbapi help" lists the options of each command`);
-    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-      throw new UsageError(OPTIONS[option.replace(/^--/, '') as keyof typeof OPTIONS]?.type === 'boolean' ? `option ${option} takes no value` : `option ${option} needs a value`);
+/** How long a command waits for a data directory locked by a process that is not (yet) a listening server. */
+const BUSY_WAIT_MS = 10_000;
+
+/**
+ * Runs an administration command on the store, or, on the embedded store while a server owns it,
+ * through that server's control socket. A lock held without a socket is another command or a
+ * server still starting: retried for a while.
+ */
+async function administer(config: Config, call: Invocation, request: ControlRequest): Promise<number> {
+  const deadline = Date.now() + BUSY_WAIT_MS;
+  for (;;) {
+    let store: Store;
+    try {
+      store = await Store.open(config, pino({ level: 'warn' }));
+    } catch (error) {
+      if (!(error instanceof DataDirBusy)) throw error;
+      const answer = await sendToServer(config.dataDir, request);
+      if (answer) {
+        process.stdout.write(answer.stdout);
+        process.stderr.write(answer.stderr);
+        return answer.exitCode;
+      }
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      continue;
     }
-    throw new UsageError(message.split('\n', 1)[0]!);
+    try {
+      return await execute(call, { store, out: (line) => console.log(line), err: (line) => console.error(line), stdin: () => request.stdin ?? '' });
+    } finally {
+      await store.close();
+    }
   }
-}
-
-function allowOnly(name: string, allowed: readonly string[] | undefined, values: Values): void {
-  if (!allowed) return;
-  const extra = Object.keys(values).filter((option) => option !== 'help' && !allowed.includes(option));
-  if (extra.length) throw new UsageError(`${name} does not take --${extra[0]}; see "vbapi help ${name}"`);
 }
 
 function portOption(value: string): string {
@@ -199,15 +108,6 @@ function helpFor(words: readonly string[]): string {
   const matching = all.filter(([name]) => name === wanted || name.startsWith(`${wanted} `));
   if (matching.length === 0) throw new UsageError(`unknown command "${wanted}"; "vbapi help" lists the commands`);
   return matching.map(([name, command]) => `usage: vbapi ${name} ${command.args}`.trimEnd() + (command.summary ? `\n  ${command.summary}` : '')).join('\n\n');
-}
-
-async function withStore(config: Config, work: (store: Store) => Promise<void>): Promise<void> {
-  const store = await Store.open(config, pino({ level: 'warn' }));
-  try {
-    await work(store);
-  } finally {
-    await store.close();
-  }
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

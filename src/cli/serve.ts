@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import { buildApp } from '../http/app.js';
 import { metricsServer } from '../http/metrics.js';
 import { Store } from '../store/store.js';
+import { closeCommands, listenForCommands } from './control.js';
 import { createLogger } from './logger.js';
 import { progress } from './progress.js';
 
@@ -17,6 +18,9 @@ export async function serve(config: Config): Promise<void> {
   const store = await step(`opening ${storeName}`, say, () => Store.open(config, logger));
   const firstRun = await bootstrap(store, say);
   const app = await buildApp({ store, config, logger });
+  // The embedded store is this process's alone: the command line's administration commands come
+  // to it over an owner-only socket in the data directory (on PostgreSQL they use the store directly).
+  const commands = store.kind === 'pglite' ? await listenForCommands(store, config.dataDir, logger) : null;
   let metrics: Server | null = null;
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -31,6 +35,7 @@ export async function serve(config: Config): Promise<void> {
     metrics?.close();
     try {
       await app.close(); // stops accepting, lets in-flight requests finish
+      await closeCommands(commands, config.dataDir);
       await store.close();
     } catch (error) {
       logger.error({ err: error }, 'shutdown failed');
@@ -46,6 +51,7 @@ export async function serve(config: Config): Promise<void> {
   } catch (error) {
     // The demo credentials were never shown: take them back, so the next start makes and prints new ones.
     if (firstRun) await forgetDemoAccount(store).catch((undoError: unknown) => logger.error({ err: undoError }, 'could not remove the unshown demo account'));
+    await closeCommands(commands, config.dataDir).catch(() => undefined);
     await store.close().catch(() => undefined);
     throw error;
   }
@@ -54,6 +60,7 @@ export async function serve(config: Config): Promise<void> {
       metrics = await metricsServer(config.host, config.metricsPort);
     } catch (error) {
       await app.close();
+      await closeCommands(commands, config.dataDir);
       await store.close();
       throw error;
     }

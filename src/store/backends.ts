@@ -16,7 +16,7 @@ export interface Backend {
   /** Creates the physical database of registry entry `id`; returns its location. */
   create(id: number): Promise<string>;
   open(location: string): Promise<Database>;
-  /** Removes what `create` made (after a failed `database create`); the database must be closed. */
+  /** Removes what `create` made (after a failed `database create`, or `database drop`); this process must have closed it. */
   drop(location: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -58,7 +58,16 @@ export function postgresBackend(databaseUrl: string, logger: Logger, budgets: Bu
       return name;
     },
     open: async (location) => openPostgres(withDatabaseName(databaseUrl, location), logger, budgets, settings),
-    drop: async (location) => void (await registry.query(`DROP DATABASE IF EXISTS ${ident(location)}`)),
+    async drop(location) {
+      if (location === registryName) throw new Error('refusing to drop the registry database');
+      try {
+        // FORCE (PostgreSQL 13+) ends other processes' connections to it: servers sharing this registry.
+        await registry.query(`DROP DATABASE IF EXISTS ${ident(location)} WITH (FORCE)`);
+      } catch (error) {
+        if ((error as { code?: string }).code !== '42601') throw error; // syntax_error: before PostgreSQL 13
+        await registry.query(`DROP DATABASE IF EXISTS ${ident(location)}`);
+      }
+    },
     close: () => registry.close(),
   };
 }

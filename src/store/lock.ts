@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import fsExt from 'fs-ext';
 import { StoreError } from './errors.js';
 
+/** The data directory is locked by another live process (a server, or another command). */
+export class DataDirBusy extends StoreError {}
+
 /**
  * PGlite is one process's database: a second process opening the same directory would corrupt it.
  * The data directory is claimed with an exclusive `flock` on `.lock`: the kernel holds it for the
@@ -20,7 +23,7 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
     } catch (error) {
       closeSync(fd);
       if ((error as NodeJS.ErrnoException).code !== 'EAGAIN' && (error as NodeJS.ErrnoException).code !== 'EWOULDBLOCK') throw error;
-      throw new StoreError(
+      throw new DataDirBusy(
         `the embedded store in ${dataDir} is in use by ${ownerOf(path)}; stop it first (or use DATABASE_URL for a shared PostgreSQL store)`,
       );
     }

@@ -1,4 +1,5 @@
 import type { Database, Queryable } from './database.js';
+import { StoreError } from './errors.js';
 
 /**
  * The tenant databases this process has open, at most `max` at once (embedded PGlite instances cost
@@ -30,10 +31,14 @@ export class OpenTenants {
     return tenant.handle;
   }
 
-  /** Forgets `name` (closing it when open): its registration failed. */
+  /**
+   * Forgets `name` (closing it when open): its registration failed, or it is being dropped. Its
+   * handle is retired: a caller still holding it gets an error rather than reopening the database.
+   */
   async remove(name: string): Promise<void> {
     const tenant = this.tenants.get(name);
     this.tenants.delete(name);
+    tenant?.retire();
     await tenant?.close();
   }
 
@@ -92,6 +97,7 @@ class Tenant {
   private waitingForRoom: Promise<void> | null = null;
   inFlight = 0;
   lastUsed = Date.now();
+  private retired = false;
   readonly handle: Database;
 
   constructor(
@@ -126,8 +132,13 @@ class Tenant {
     return this.current !== null && this.inFlight === 0 && this.lastUsed <= before;
   }
 
+  retire(): void {
+    this.retired = true;
+  }
+
   private async database(): Promise<Database> {
     for (;;) {
+      if (this.retired) throw new StoreError(`database "${this.name}" is no longer registered`);
       while (this.closing) await this.closing;
       if (this.current) return this.current;
       this.waitingForRoom ??= this.owner

@@ -14,6 +14,9 @@ import { openPostgres, type PostgresOptions } from './postgres.js';
 import { DATABASE_NAME, REGISTRY_LOCK, registryMigrations, type RegisteredDatabase } from './registry.js';
 import { TENANT_LOCK, tenantMigrations } from './tenant-schema.js';
 
+/** How long a process trusts that a tenant it has open is still registered (see `Store.tenant`). */
+export const TENANT_RECHECK_MS = 5_000;
+
 /** What the store needs from the configuration; the tenant-lifecycle limits default as in config.ts. */
 export type StoreConfig = Pick<Config, 'dataDir' | 'databaseUrl'> &
   Partial<Pick<Config, 'statementTimeoutMs' | 'pgMaxConnections' | 'pgAcquireTimeoutMs' | 'tenantIdleSeconds' | 'maxOpenTenants'>>;
@@ -31,6 +34,10 @@ export interface StoreStats {
 export class Store {
   /** Handles of the tenants looked up so far (each opened on use, closed when idle). */
   private readonly handles = new Map<string, Promise<Database>>();
+  /** Per handle: the registry id it was opened for, and when the registry last confirmed it. */
+  private readonly seen = new Map<string, { id: number; at: number }>();
+  /** Databases being dropped: looked up as if gone already. */
+  private readonly dropping = new Set<string>();
 
   private constructor(
     private readonly backend: Backend,
@@ -107,16 +114,84 @@ export class Store {
    * The name passes the allow-list before it is looked up (as a parameter) in the registry.
    */
   async tenant(name: string): Promise<Database | null> {
+    if (this.dropping.has(name)) return null;
     const known = this.handles.get(name);
-    if (known) return known;
+    if (known) {
+      const seen = this.seen.get(name);
+      if (!seen || Date.now() - seen.at < TENANT_RECHECK_MS) return known;
+      // Another process sharing the registry (PostgreSQL) may have dropped it, or dropped and
+      // created it again elsewhere: one indexed lookup every few seconds notices.
+      seen.at = Date.now();
+      const current = await this.find(name);
+      if (current?.id === seen.id) return known;
+      if (this.handles.get(name) === known) await this.forget(name);
+      if (!current) return null;
+    }
     if (!DATABASE_NAME.test(name)) return null;
     const entry = await this.find(name);
-    if (!entry) return null;
+    if (!entry || this.dropping.has(name)) return null;
     // Cached as a promise so concurrent first requests open and migrate it once.
-    const looking = this.handles.get(name) ?? this.firstOpen(entry);
+    const already = this.handles.get(name);
+    if (already) return already;
+    const looking = this.firstOpen(entry);
     this.handles.set(name, looking);
-    looking.catch(() => this.handles.delete(name));
+    this.seen.set(name, { id: entry.id, at: Date.now() });
+    looking.catch(() => {
+      if (this.handles.get(name) === looking) {
+        this.handles.delete(name);
+        this.seen.delete(name);
+      }
+    });
     return looking;
+  }
+
+  /** Closes and forgets this process's handle of `name`; whoever still holds it gets an error. */
+  private async forget(name: string): Promise<void> {
+    this.handles.delete(name);
+    this.seen.delete(name);
+    await this.tenants.remove(name);
+  }
+
+  /**
+   * Unregisters a database and removes it (an adopted `--url` database is only unregistered: it
+   * belongs to its operator). Refused while users are granted it, unless `force` (their grants go
+   * with it). Its sessions end. This process closes it first; other processes sharing a PostgreSQL
+   * registry lose their connections to it (DROP … WITH (FORCE)) and stop looking it up within
+   * TENANT_RECHECK_MS. The registry itself is never a tenant, so it cannot be named here.
+   */
+  async dropDatabase(name: string, options: { force?: boolean } = {}): Promise<{ entry: RegisteredDatabase; grants: number }> {
+    const known = DATABASE_NAME.test(name) ? await this.find(name) : null;
+    if (!known) throw new StoreError(`no database "${name}"`);
+    this.dropping.add(name);
+    try {
+      const grants = await this.backend.registry.transaction(async (tx) => {
+        // Locks the row: a grant made meanwhile waits for this transaction (its foreign key) and then fails.
+        const [entry] = await tx.query<RegisteredDatabase>('SELECT id FROM databases WHERE id = $1 FOR UPDATE', [known.id]);
+        if (!entry) throw new StoreError(`no database "${name}"`);
+        const granted = await tx.query<{ who: string }>(
+          `SELECT client_id || '/' || username AS who FROM user_databases WHERE database_id = $1 ORDER BY client_id, username`,
+          [known.id],
+        );
+        if (granted.length && !options.force) {
+          const names = granted.slice(0, 5).map((row) => row.who).join(', ') + (granted.length > 5 ? ', …' : '');
+          throw new StoreError(`database "${name}" is granted to ${granted.length} user(s) (${names}); give --force to drop it and their grants`);
+        }
+        await tx.query('DELETE FROM databases WHERE id = $1', [known.id]); // grants go with it (ON DELETE CASCADE)
+        // Sessions name their database as text: a later database of the same name must not revive them.
+        await tx.query(`UPDATE sessions SET revoked_at = now(), revoked_reason = 'database dropped' WHERE database = $1 AND revoked_at IS NULL`, [name]);
+        await tx.query('DELETE FROM challenges WHERE database = $1', [name]);
+        return granted.length;
+      });
+      await this.forget(name);
+      if (!known.external) {
+        await this.backend.drop(known.location).catch((error: unknown) => {
+          throw new StoreError(`database "${name}" is unregistered, but removing ${known.location} failed: ${(error as Error).message}`);
+        });
+      }
+      return { entry: known, grants };
+    } finally {
+      this.dropping.delete(name);
+    }
   }
 
   /** A handle that opens (and migrates) the database on use; opened once now, so errors show here. */
@@ -163,8 +238,7 @@ export class Store {
       await this.tenant(name);
       return entry;
     } catch (error) {
-      this.handles.delete(name);
-      await this.tenants.remove(name);
+      await this.forget(name);
       // What this call created goes too (never an adopted --url database): a retry starts clean.
       if (created !== undefined) await this.backend.drop(created).catch((dropError: unknown) => this.logger.error({ err: dropError, location: created }, 'could not remove a database whose creation failed'));
       await this.backend.registry.query('DELETE FROM databases WHERE id = $1', [row.id]);
@@ -200,6 +274,7 @@ export class Store {
 
   async close(): Promise<void> {
     this.handles.clear();
+    this.seen.clear();
     await this.tenants.close();
     await this.backend.close();
     await this.budgets.close();

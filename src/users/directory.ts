@@ -47,6 +47,23 @@ function granted(alias: string): string {
 const placeholders = (first: number) => profileColumns.map((_, index) => `$${first + index}`);
 const profileValues = (row: Row) => USER_PROFILE_FIELDS.map((field) => row[field.name] ?? null);
 
+/** The operator's scope (`database: null`): every user of the client, whatever they are granted. */
+export interface OperatorScope {
+  readonly clientId: string;
+  readonly database: string | null;
+}
+
+/** A user as `vbapi user list` shows them. */
+export interface UserSummary {
+  readonly username: string;
+  readonly administrator: boolean;
+  readonly disabled: boolean;
+  readonly locked: boolean;
+  readonly temporary: boolean;
+  /** The databases granted, by name, comma-separated (names cannot hold a comma). */
+  readonly databases: string;
+}
+
 export class UserDirectory {
   constructor(private readonly registry: Database) {}
 
@@ -80,6 +97,24 @@ export class UserDirectory {
       offset,
     ]);
     return rows.map((row) => toRecord(user, row));
+  }
+
+  /** Every user of a client, for the operator. */
+  async summaries(clientId: string): Promise<UserSummary[]> {
+    return this.registry.query<UserSummary>(
+      `SELECT u.username, u.administrator, u.disabled, COALESCE(f.locked_until > now(), false) AS locked,
+         u.password_temporary AS temporary,
+         COALESCE((SELECT string_agg(d.name, ',' ORDER BY d.name) FROM user_databases g JOIN databases d ON d.id = g.database_id
+                   WHERE g.client_id = u.client_id AND g.username = u.username), '') AS databases
+       FROM users u LEFT JOIN login_failures f ON f.client_id = u.client_id AND f.username = u.username
+       WHERE u.client_id = $1 ORDER BY u.username`,
+      [clientId],
+    );
+  }
+
+  /** Whether the user is visible in the scope (the operator's: any user of the client). */
+  async visible(scope: OperatorScope, userId: string): Promise<boolean> {
+    return scope.database === null ? this.existsInClient(scope.clientId, userId) : (await this.get({ clientId: scope.clientId, database: scope.database }, userId)) !== null;
   }
 
   /** Whether this client has a user with this ID at all (granted this database or not). */
@@ -127,12 +162,15 @@ export class UserDirectory {
     return deleted.length > 0;
   }
 
-  /** Sets a column of a visible user (admin-disable/enable, password reset); false when not visible. */
-  async setState(scope: Scope, userId: string, change: { disabled?: boolean; passwordHash?: string; temporary?: boolean }, by: string): Promise<boolean> {
+  /**
+   * Sets a column of a visible user (admin-disable/enable, password reset); false when not visible.
+   * A scope without a database is the operator's (the command line): every user of the client.
+   */
+  async setState(scope: OperatorScope, userId: string, change: { disabled?: boolean; passwordHash?: string; temporary?: boolean }, by: string): Promise<boolean> {
     const updated = await this.registry.query(
       `UPDATE users u SET disabled = COALESCE($4, disabled), password_hash = COALESCE($5, password_hash),
          password_temporary = COALESCE($6, password_temporary), "update_Date" = now(), "update_User" = $7
-       WHERE u.client_id = $1 AND ${granted('u')} AND u.username = $3 RETURNING username`,
+       WHERE u.client_id = $1 AND ($2::text IS NULL OR ${granted('u')}) AND u.username = $3 RETURNING username`,
       [scope.clientId, scope.database, userId, change.disabled ?? null, change.passwordHash ?? null, change.temporary ?? null, by],
     );
     return updated.length > 0;

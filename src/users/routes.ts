@@ -5,9 +5,10 @@ import { success } from '../http/envelope.js';
 import { ApiError, badRequest, forbidden, notFound, payloadTooLarge } from '../http/errors.js';
 import { unauthorized, type AuthServices } from '../auth/guard.js';
 import { passwordProblem } from '../auth/password-policy.js';
-import { hashPassword, newPassword } from '../auth/secrets.js';
+import { hashPassword } from '../auth/secrets.js';
 import { parseListQuery } from '../resources/list-query.js';
 import { sendListPage } from '../resources/list-response.js';
+import { disableUser, enableUser, resetPassword, type UserAdmin } from './admin.js';
 import { upsertUsers } from './batch.js';
 import { newUserProblems } from './rules.js';
 import { UserDirectory, type Scope } from './directory.js';
@@ -129,28 +130,25 @@ export function userRoutes(app: FastifyInstance, services: AuthServices, options
     return reply.code(207).send(success(request.id, data));
   });
 
+  // The same functions as `vbapi user disable|enable|reset-password` (users/admin.ts).
+  const adminOf = (request: FastifyRequest): UserAdmin => ({ directory, sessions: services.sessions, hash: (password) => hash(request, password) });
+
   app.post('/users/:userID/admin-disable', admin, async (request) => {
     const userId = userIdOf(request);
-    const scope = scopeOf(request);
-    if (!(await directory.setState(scope, userId, { disabled: true }, by(request)))) throw notFound(`No user "${userId}"`);
-    await services.sessions.revokeUser(scope.clientId, userId, 'disabled');
+    if (!(await disableUser(adminOf(request), scopeOf(request), userId, by(request)))) throw notFound(`No user "${userId}"`);
     return success(request.id, `User ${userId} is disabled`);
   });
 
   app.post('/users/:userID/admin-enable', admin, async (request) => {
     const userId = userIdOf(request);
-    if (!(await directory.setState(scopeOf(request), userId, { disabled: false }, by(request)))) throw notFound(`No user "${userId}"`);
+    if (!(await enableUser(adminOf(request), scopeOf(request), userId, by(request)))) throw notFound(`No user "${userId}"`);
     return success(request.id, `User ${userId} is enabled`);
   });
 
   app.post('/users/:userID/admin-reset-password', admin, async (request) => {
     const userId = userIdOf(request);
-    const scope = scopeOf(request);
-    await found(request, userId);
-    const password = newPassword();
-    const passwordHash = await hash(request, password);
-    if (!(await directory.setState(scope, userId, { passwordHash, temporary: true }, by(request)))) throw notFound(`No user "${userId}"`);
-    await services.sessions.revokeUser(scope.clientId, userId, 'password reset');
+    const password = await resetPassword(adminOf(request), scopeOf(request), userId, by(request));
+    if (password === null) throw notFound(`No user "${userId}"`);
     // The new temporary password, shown this once: the user must replace it at the next login.
     return success(request.id, password);
   });
