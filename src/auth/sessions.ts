@@ -113,6 +113,11 @@ export class Sessions {
     this.active.clear();
   }
 
+  /** Forgets what this process remembers of sessions: after they were revoked by another statement (`Store.dropDatabase`). */
+  forgetStates(): void {
+    this.active.clear();
+  }
+
   /** Ends every session of a user (disable, password reset, delete). */
   async revokeUser(clientId: string, username: string, reason: string, db: Queryable = this.registry): Promise<void> {
     await db.query(

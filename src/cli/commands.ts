@@ -103,6 +103,8 @@ export const commands: Record<string, Command> = {
     run: async ({ store, out }, [name], values) => {
       if (!values.yes) throw new UsageError(`database drop deletes every record of "${name}": confirm with --yes`);
       const { entry, grants } = await store.dropDatabase(name!, { force: values.force === true });
+      // The store revoked the database's sessions: this process's tokens for it stop working at once too.
+      new Sessions(store.registry, 0).forgetStates();
       const also = grants ? ` and ${grants} user grant(s)` : '';
       out(entry.external ? `unregistered database ${name}${also} (adopted: its data stays on its own server)` : `dropped database ${name}${also}`);
     },
