@@ -90,9 +90,9 @@ async function token(who: Login): Promise<string> {
   return answer.data.authenticationResult!.idToken;
 }
 
-/** GET /users with a token: 200 while its session stands. */
-async function listUsers(who: Login, idToken: string): Promise<number> {
-  const response = await fetch(`${base}/users`, {
+/** GET `path` (any user may list groups; /users needs an administrator) with a token: 401 once its session ended. */
+async function get(who: Login, idToken: string, path = '/groups'): Promise<number> {
+  const response = await fetch(`${base}${path}`, {
     headers: { 'x-api-key': who.key, authorization: `Bearer ${idToken}`, 'vbasoftware-database': who.database, 'user-agent': 'tests' },
   });
   await response.arrayBuffer();
@@ -162,7 +162,7 @@ describe('vbapi administration commands while vbapi serve runs on the embedded s
     await ok(['user', 'create', 'acme', 'bob', '--password', 'bob temporary pw', '--database', 'one', '--temporary']);
     await ok(['user', 'create', 'acme', 'carol', '--password', 'carol long password', '--database', 'one']);
     const idToken = await token(as('alice', alice.password));
-    assert.equal(await listUsers(as('alice', alice.password), idToken), 200, 'alice is an administrator');
+    assert.equal(await get(as('alice', alice.password), idToken, '/users'), 200, 'alice is an administrator');
     const bob = await login(as('bob', 'bob temporary pw'));
     assert.deepEqual([bob.status, bob.data.challengeName], [200, 'NEW_PASSWORD_REQUIRED']);
     await fails(['user', 'create', 'acme', 'a'.repeat(17), '--password', 'long enough pw', '--database', 'one'], 1, /invalid username/);
@@ -182,9 +182,9 @@ describe('vbapi administration commands while vbapi serve runs on the embedded s
   test('user disable: login refused and the existing token dead at once; enable lets the user in again', async () => {
     const who = as('alice', alice.password);
     const idToken = await token(who);
-    assert.equal(await listUsers(who, idToken), 200);
+    assert.equal(await get(who, idToken), 200);
     assert.equal(await ok(['user', 'disable', 'acme', 'alice']), 'disabled user alice of client acme and ended their sessions\n');
-    assert.equal(await listUsers(who, idToken), 401, 'the session ended');
+    assert.equal(await get(who, idToken), 401, 'the session ended');
     assert.equal((await login(who)).status, 401);
     assert.equal(rows(await ok(['user', 'list', 'acme']))[0]!.disabled, 'yes');
     await ok(['user', 'enable', 'acme', 'alice']);
@@ -199,7 +199,7 @@ describe('vbapi administration commands while vbapi serve runs on the embedded s
     const password = output.at(-1)!;
     assert.match(output[0]!, /shown only now/);
     assert.match(password, /^\S{12,}$/);
-    assert.equal(await listUsers(old, idToken), 401, 'sessions ended');
+    assert.equal(await get(old, idToken), 401, 'sessions ended');
     assert.equal((await login(old)).status, 401, 'the old password no longer works');
     const fresh = await login(as('alice', password));
     assert.deepEqual([fresh.status, fresh.data.challengeName], [200, 'NEW_PASSWORD_REQUIRED']);
@@ -213,10 +213,10 @@ describe('vbapi administration commands while vbapi serve runs on the embedded s
     const before = await readdir(join(dataDir, 'databases'));
     await fails(['database', 'drop', 'one'], 2, /confirm with --yes/);
     await fails(['database', 'drop', 'one', '--yes'], 1, /is granted to 3 user\(s\) \(acme\/alice, acme\/bob, acme\/carol\); give --force/);
-    assert.equal(await listUsers(carol, idToken), 200, 'nothing dropped yet');
+    assert.equal(await get(carol, idToken), 200, 'nothing dropped yet');
     assert.equal(await ok(['database', 'drop', 'one', '--yes', '--force']), 'dropped database one and 3 user grant(s)\n');
     assert.equal(await ok(['database', 'list']), 'demo\tpglite\n');
-    assert.equal(await listUsers(carol, idToken), 401, 'its sessions ended');
+    assert.equal(await get(carol, idToken), 401, 'its sessions ended');
     assert.equal((await login(carol)).status, 403, 'no longer granted');
     assert.equal((await readdir(join(dataDir, 'databases'))).length, before.length - 1, 'its files are gone');
     assert.equal(rows(await ok(['user', 'list', 'acme']))[2]!.databases, '-');
