@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
 import { NOT_IMPLEMENTED_ROUTES } from '../src/auth/not-implemented.js';
+import { document } from '../src/http/docs.js';
 import { apiOf, startApi, type Api, type Credentials, type RunningApi } from './support/api.js';
 import { backends } from './support/backends.js';
 import { authenticate, keyOnlyHeaders, operatorUser, session } from './support/identity.js';
@@ -29,6 +30,33 @@ async function awayFromStepEdge(): Promise<number> {
 }
 
 const LOCK_SECONDS = 1;
+
+test('OpenAPI: the MFA routes and the 501 routes under the vendor\'s schema names', () => {
+  const doc = document as { paths: Record<string, Record<string, { operationId?: string; requestBody?: unknown; responses?: Record<string, unknown>; security?: unknown }>>; components: { schemas: Record<string, unknown> } };
+  for (const name of [
+    'SubmitMFACodeRequest', 'MFADeviceSetupRequest', 'MFADeviceSetupResponse', 'MFADeviceSetupResponseVBAResponse',
+    'VerifyMFADeviceSetupRequest', 'VerifyMFADeviceSetupResponse', 'VerifyMFADeviceSetupResponseVBAResponse',
+    'EnableMFASetupRequest', 'DisableMFASetupRequest', 'StringVBAResponse', 'BooleanVBAResponse',
+  ]) {
+    assert.ok(doc.components.schemas[name], name);
+  }
+  const routes: [string, string, string][] = [
+    ['/mfa-setup', 'post', 'MFADeviceSetupResponseVBAResponse'],
+    ['/mfa-verify-setup', 'post', 'VerifyMFADeviceSetupResponseVBAResponse'],
+    ['/mfa-status', 'get', 'BooleanVBAResponse'],
+    ['/mfa-enable', 'post', 'StringVBAResponse'],
+    ['/mfa-disable', 'post', 'StringVBAResponse'],
+    ['/mfa-submit-code', 'post', 'UserAuthenticationResponseVBAResponse'],
+  ];
+  for (const [path, method, envelope] of routes) {
+    const operation = doc.paths[path]?.[method];
+    assert.ok(operation?.operationId, `${method} ${path}`);
+    assert.match(JSON.stringify(operation.responses?.[200]), new RegExp(`#/components/schemas/${envelope}"`), path);
+  }
+  assert.deepEqual(doc.paths['/mfa-submit-code']!.post!.security, [{ apiKeyAuth: [] }], 'key only');
+  assert.ok(doc.paths['/mfa-enable']!.post!.responses![409]);
+  for (const route of NOT_IMPLEMENTED_ROUTES) assert.ok(doc.paths[route]?.post?.responses?.[501], route);
+});
 
 for (const backend of backends) {
   describe(`multi-factor authentication (6.4, 6.3's SOFTWARE_TOKEN_MFA) on ${backend.name}`, { skip: backend.skip }, () => {
