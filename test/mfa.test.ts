@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
 import { NOT_IMPLEMENTED_ROUTES } from '../src/auth/not-implemented.js';
+import { buildApp } from '../src/http/app.js';
 import { document } from '../src/http/docs.js';
-import { apiOf, startApi, type Api, type Credentials, type RunningApi } from './support/api.js';
+import { apiOf, startApi, testConfig, type Api, type Credentials, type RunningApi } from './support/api.js';
 import { backends } from './support/backends.js';
 import { authenticate, keyOnlyHeaders, operatorUser, session } from './support/identity.js';
 
@@ -251,6 +253,33 @@ for (const backend of backends) {
       assert.ok(await mfaRow('frank'));
       assert.equal((await admin.request('DELETE', '/users/frank')).status, 204);
       assert.equal(await mfaRow('frank'), undefined, 'the device went with the user');
+    });
+
+    test('the generated key is kept in the registry: another instance reads the same secrets; VBAPI_SECRET_KEY replaces it', async () => {
+      const step = await awayFromStepEdge();
+      const gina = await enrolled('gina', step);
+      const [setting] = await api.store.registry.query<{ value: string }>(`SELECT value FROM settings WHERE name = 'mfa_secret_key'`);
+      assert.equal(Buffer.from(setting!.value, 'base64url').length, 32);
+
+      const second = await buildApp({ store: api.store, config: testConfig() });
+      const keyed = await buildApp({ store: api.store, config: testConfig({ secretKey: randomBytes(32) }) });
+      try {
+        const challenge = await authenticate(second, gina.credentials);
+        const passed = await apiOf(second, api.store, { apiKey: api.credentials.apiKey, token: '' }).request('POST', '/mfa-submit-code', {
+          body: { username: 'gina', mfaCode: codeAt(gina.secret, step), session: challenge.json.data.session },
+          headers: keyOnlyHeaders(gina.credentials),
+        });
+        assert.equal(passed.status, 200, passed.text);
+
+        const henry = await session(keyed, api.store, await operatorUser(api.store, api.credentials, 'henry'));
+        const secret = (await henry.api.request('POST', '/mfa-setup')).json.data.secretCode as string;
+        assert.equal((await henry.api.request('POST', '/mfa-verify-setup', { body: { userCode: codeAt(secret, step) } })).status, 200);
+        const keyId = (row: Record<string, unknown> | undefined) => String(row?.secret).split('.')[1];
+        assert.notEqual(keyId(await mfaRow('henry')), keyId(await mfaRow('gina')), 'sealed with the configured key, not the generated one');
+      } finally {
+        await second.close();
+        await keyed.close();
+      }
     });
 
     test('6.5: the e-mail routes answer 501 in the envelope naming the route, with or without credentials', async () => {
