@@ -39,6 +39,8 @@ export interface Config {
   readonly metricsPort: number | undefined;
   /** HS256 signing key for tokens; unset = generated once and kept in the registry. */
   readonly jwtSecret: string | undefined;
+  /** AES-256 key (32 bytes) that encrypts MFA secrets at rest; unset = generated once and kept in the registry. */
+  readonly secretKey: Buffer | undefined;
   readonly tokenLifetimeSeconds: number;
   /** Per API key; null = off. */
   readonly rateLimit: RateLimitConfig | null;
@@ -101,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsToken: metricsToken(env.VBAPI_METRICS_TOKEN),
     metricsPort: env.VBAPI_METRICS_PORT ? integer(env, 'VBAPI_METRICS_PORT', 0, 0, 65_535) : undefined,
     jwtSecret: secret(env.VBAPI_JWT_SECRET),
+    secretKey: aesKey(env.VBAPI_SECRET_KEY),
     tokenLifetimeSeconds: integer(env, 'VBAPI_TOKEN_TTL_SECONDS', 86_400, 1, 31 * 86_400),
     rateLimit: rateLimit('VBAPI_RATE_LIMIT', env.VBAPI_RATE_LIMIT ?? '25/50'),
     redisUrl: env.REDIS_URL || undefined,
@@ -151,6 +154,14 @@ function secret(value: string | undefined): string | undefined {
   if (!value) return undefined;
   if (value.length < 32) throw new ConfigError('VBAPI_JWT_SECRET must be at least 32 characters');
   return value;
+}
+
+/** 32 bytes, as 64 hex digits or base64 (standard or URL-safe), e.g. `openssl rand -base64 32`. */
+function aesKey(value: string | undefined): Buffer | undefined {
+  if (!value) return undefined;
+  const key = /^[0-9a-f]{64}$/i.test(value) ? Buffer.from(value, 'hex') : /^[A-Za-z0-9+/_-]{43}=?$/.test(value) ? Buffer.from(value, 'base64') : null;
+  if (key?.length !== 32) throw new ConfigError('VBAPI_SECRET_KEY must be 32 bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)');
+  return key;
 }
 
 /** `25/50` = 25 requests/s sustained, bursts of 50; `off` = no limit. */

@@ -13,7 +13,8 @@ import { backends, openStore } from './support/backends.js';
  * What an integrator does: generate a typed client from the served document (openapi-typescript),
  * write code against it (openapi-fetch), type-check that code strictly, and run it against a
  * running server: login, a benefits batch, a groups batch, get, list and delete; users create and
- * list, token refresh and logout.
+ * list, token refresh and logout, MFA setup and verification (the code computed as an authenticator
+ * app would) and the MFA login's submit-code.
  */
 const execFileAsync = promisify(execFile);
 const WORK = fileURLToPath(new URL('../test-artifacts/generated-client/', import.meta.url));
@@ -21,6 +22,7 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 const PROGRAM = `
 import createClient from 'openapi-fetch';
+import { Secret, TOTP } from 'otpauth';
 import type { components, paths } from './schema.js';
 
 type Groups = components['schemas']['Groups'];
@@ -66,6 +68,20 @@ const newUser: Users = {
 const createdUser = await client.POST('/users', { params: { header }, headers, body: newUser });
 const users = await client.GET('/users', { params: { header, query: { sortBy: 'user_ID' } }, headers });
 const keyOnly = { 'vbasoftware-client-id': env('CLIENT_ID'), 'vbasoftware-client-code': env('CLIENT_CODE'), ...header };
+
+// MFA: set up a device, verify it with the code an authenticator app would show (computed here),
+// read the status. Away from a 30 s step's edge, so the codes of the last and the current step
+// both stay accepted: verify takes the last step's, the MFA login below the current one's.
+const into = Date.now() % 30_000;
+if (into > 25_000) await new Promise((resolve) => setTimeout(resolve, 30_000 - into + 100));
+const accessToken = login.data?.data?.authenticationResult?.accessToken;
+const setup = await client.POST('/mfa-setup', { params: { header }, headers, body: { accessToken } });
+const secretCode: string = setup.data?.data?.secretCode ?? '';
+const code = (timestamp: number) => TOTP.generate({ secret: Secret.fromBase32(secretCode), timestamp });
+const verifiedSetup = await client.POST('/mfa-verify-setup', {
+  params: { header }, headers, body: { friendlyDeviceName: 'generated phone', accessToken, userCode: code(Date.now() - 30_000) },
+});
+const mfaStatus = await client.GET('/mfa-status', { params: { header }, headers });
 const refreshed = await client.POST('/user-refresh-tokens', {
   params: { header: { ...keyOnly, 'expired-id-token': token ?? '', 'refresh-token': login.data?.data?.authenticationResult?.refreshToken ?? '' } },
   headers: { 'x-api-key': env('API_KEY') },
@@ -74,6 +90,17 @@ const newToken = refreshed.data?.data?.authenticationResult?.idToken;
 const newHeaders = { 'x-api-key': env('API_KEY'), authorization: 'Bearer ' + newToken };
 const loggedOut = await client.POST('/logout', { params: { header }, headers: newHeaders });
 const afterLogout = await client.GET('/groups', { params: { header }, headers: newHeaders });
+
+// With MFA on, a login answers SOFTWARE_TOKEN_MFA; the code gets the tokens.
+const mfaLogin = await client.POST('/user-authentication', {
+  params: { header: keyOnly },
+  headers: { 'x-api-key': env('API_KEY'), authorization: 'Basic ' + Buffer.from(env('USERNAME') + ':' + env('PASSWORD')).toString('base64') },
+});
+const submitted = await client.POST('/mfa-submit-code', {
+  params: { header: keyOnly },
+  headers: { 'x-api-key': env('API_KEY') },
+  body: { username: env('USERNAME'), mfaCode: code(Date.now()), session: mfaLogin.data?.data?.session ?? '' },
+});
 
 console.log(JSON.stringify({
   login: login.response.status,
@@ -87,6 +114,9 @@ console.log(JSON.stringify({
   users: [createdUser.response.status, createdUser.data?.data?.vbA_Password_Reset, users.data?.data?.map((entry: Users) => entry.user_ID)],
   refreshed: [refreshed.response.status, typeof newToken, newToken !== token],
   logout: [loggedOut.response.status, afterLogout.response.status],
+  mfa: [setup.response.status, /^[A-Z2-7]+$/.test(secretCode), setup.data?.data?.qrCode?.startsWith('data:image/png;base64,'),
+    verifiedSetup.response.status, verifiedSetup.data?.data?.status, mfaStatus.data?.data],
+  mfaLogin: [mfaLogin.data?.data?.challengeName, submitted.response.status, typeof submitted.data?.data?.authenticationResult?.idToken],
 }));
 `;
 
@@ -138,6 +168,8 @@ test('a client generated from the served document type-checks and works against 
       users: [200, true, ['gen-user', 'integrator']],
       refreshed: [200, 'string', true],
       logout: [204, 401],
+      mfa: [200, true, true, 200, 'SUCCESS', true],
+      mfaLogin: ['SOFTWARE_TOKEN_MFA', 200, 'string'],
     });
   } finally {
     await app.close();

@@ -76,7 +76,8 @@ export function sessionRoutes(app: FastifyInstance, services: AuthServices): voi
   });
 }
 
-async function keyOnly(request: FastifyRequest, services: AuthServices): Promise<{ clientId: string; database: string }> {
+/** The API key's client must be the one named, with its code; the database header must be there. */
+export async function keyOnly(request: FastifyRequest, services: AuthServices): Promise<{ clientId: string; database: string }> {
   requireUserAgent(request);
   const owner = await apiKeyOwner(request, services);
   const clientId = header(request, 'vbasoftware-client-id');

@@ -3,6 +3,7 @@ import type { Entity, Field } from '../entities/index.js';
 import { entities } from '../entities/index.js';
 import { SERVER_OWNED_USER_FIELDS, user } from '../entities/user.js';
 import { fieldSchema, type JsonSchema } from './json-schema.js';
+import { MFA_TAG, mfaPaths, mfaSchemas } from './openapi-mfa.js';
 
 /**
  * The OpenAPI 3.1 document of this server, computed from the record descriptions and the list of
@@ -33,7 +34,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
     },
   };
   for (const entity of entities) Object.assign(paths, entityPaths(entity));
-  Object.assign(paths, identityPaths());
+  Object.assign(paths, identityPaths(), mfaPaths(kit()));
 
   return {
     openapi: '3.1.0',
@@ -65,6 +66,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       { name: 'Authentication', description: 'Log in for a bearer token (on this page, the token is then used automatically); challenges, refresh, logout' },
       ...entities.map((entity) => ({ name: plural(entity), description: `${capitalise(entity.label)} records (\`${entity.schemaName}\`)` })),
       { name: 'User', description: 'The client\'s users (`Users`): administrators only, except changing one\'s own password' },
+      MFA_TAG,
       { name: 'Health', description: 'Liveness (the process) and readiness (the stores)' },
     ],
     paths,
@@ -385,7 +387,7 @@ function schemas(): Record<string, unknown> {
     all[`${entity.schemaName}VBAResponse`] = envelope(nullable(ref(entity.schemaName)));
     all[`${entity.schemaName}ListVBAResponse`] = envelope(nullable({ type: 'array', items: ref(entity.schemaName) }));
   }
-  Object.assign(all, identitySchemas());
+  Object.assign(all, identitySchemas(), mfaSchemas(kit()));
   Object.assign(all, {
     Debug: { type: 'object', properties: { activityID: { type: 'string', format: 'uuid' } }, required: ['activityID'], additionalProperties: false },
     FieldError: {
@@ -484,6 +486,9 @@ function keyOnly(operationId: string, summary: string, extra: object) {
     ...extra,
   };
 }
+
+/** The helpers openapi-mfa.ts describes its routes with. */
+const kit = () => ({ ref, parameter, response, responses, body, envelope, nullable });
 
 function identityPaths(): Record<string, Record<string, unknown>> {
   const paths = entityPaths(user);

@@ -85,3 +85,6 @@ export const USER_PROFILE_FIELDS: readonly Field[] = user.clientFields.filter(
 
 /** Login names of NEW users: the vendor's 1..16 characters, no `:` (Basic auth). Older, longer ones keep working. */
 export const USER_ID = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,15}$/;
+
+/** `mfA_Device_Name`'s length: the longest name /mfa-verify-setup accepts for a device. */
+export const DEVICE_NAME_MAX = user.fields.find((field) => field.name === 'mfA_Device_Name')!.maxLength!;

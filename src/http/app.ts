@@ -14,6 +14,9 @@ import { Accounts } from '../auth/accounts.js';
 import { authenticate, type AuthServices } from '../auth/guard.js';
 import { loginRoute } from '../auth/login.js';
 import { Lockout } from '../auth/lockout.js';
+import { mfaChallengeRoutes, mfaRoutes } from '../auth/mfa-routes.js';
+import { MfaDevices } from '../auth/mfa-state.js';
+import { notImplementedRoutes } from '../auth/not-implemented.js';
 import { LoginLimits } from '../auth/login-limits.js';
 import { memoryLimiter, redisLimiter } from '../auth/rate-limit.js';
 import { challengeRoutes, sessionRoutes } from '../auth/session-routes.js';
@@ -44,6 +47,7 @@ export type AppConfig = Pick<
   | 'maxHeaderBytes'
   | 'requestTimeoutMs'
   | 'jwtSecret'
+  | 'secretKey'
   | 'tokenLifetimeSeconds'
   | 'rateLimit'
   | 'redisUrl'
@@ -141,6 +145,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   const auth = await authServices(options.store, options.config, app.log);
+  const mfa = await MfaDevices.load(options.store.registry, options.config.secretKey);
   app.addHook('onClose', async () => {
     await Promise.all([auth.limiter?.close(), auth.logins.close()]);
   });
@@ -160,6 +165,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     openApiRoutes(scope);
     loginRoute(scope, auth);
     challengeRoutes(scope, auth);
+    mfaChallengeRoutes(scope, auth, mfa);
+    notImplementedRoutes(scope);
     await scope.register(async (resources) => {
       // onRequest, before the body is read: nobody without credentials gets 64 MiB parsed.
       resources.addHook('onRequest', authenticate(auth));
@@ -167,6 +174,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       for (const entity of entities) resourceRoutes(resources, entity, options.config);
       sessionRoutes(resources, auth);
       userRoutes(resources, auth, options.config);
+      mfaRoutes(resources, auth, mfa);
     });
   };
   await app.register(api);

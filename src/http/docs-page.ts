@@ -2,7 +2,8 @@
  * Browser code for /docs (Swagger UI), served as a theme script so that it is plain JavaScript
  * rather than functions serialised from compiled TypeScript. It lets a person use the page alone:
  *
- * - a successful `POST /user-authentication` from the page authorizes the bearer scheme with the
+ * - a successful `POST /user-authentication` from the page (or the call that ends its challenge:
+ *   change-temporary-password, mfa-submit-code; or a refresh) authorizes the bearer scheme with the
  *   returned idToken (no copying a 250-character token into the Authorize dialog);
  * - the `vbasoftware-database`, `-client-id` and `-client-code` values sent once are remembered in
  *   localStorage and pre-filled as the parameters' examples in every operation, now and on later
@@ -45,7 +46,7 @@ export const DOCS_PAGE_SCRIPT = String.raw`
         var path = new URL(response.url, window.location.href).pathname;
         if (/\/docs\/json$/.test(path) && typeof response.text === 'string') {
           response.text = withRemembered(response.text);
-        } else if (/\/user-authentication$/.test(path) && response.status === 200) {
+        } else if (/\/(user-authentication|mfa-submit-code|change-temporary-password|user-refresh-tokens)$/.test(path) && response.status === 200) {
           var body = response.obj || response.body || JSON.parse(response.text);
           var token = body && body.data && body.data.authenticationResult && body.data.authenticationResult.idToken;
           var ui = getUi();

@@ -14,12 +14,9 @@ export interface Scope {
   readonly database: string;
 }
 
-// MFA state lives in `user_mfa` (registry migration 0004, issue 13's "mfa" part). Until then the
-// fields read false/null; with it, these two constants become
-//   MFA_JOIN    = 'LEFT JOIN user_mfa m ON m.client_id = u.client_id AND m.username = u.username'
-//   MFA_COLUMNS = 'COALESCE(m.enabled, false) AS "mfA_Enabled", m.device_name AS "mfA_Device_Name"'
-const MFA_JOIN = '';
-const MFA_COLUMNS = 'false AS "mfA_Enabled", NULL::text AS "mfA_Device_Name"';
+// MFA state lives in `user_mfa` (registry migration 0004): no row reads false/null.
+const MFA_JOIN = 'LEFT JOIN user_mfa m ON m.client_id = u.client_id AND m.username = u.username';
+const MFA_COLUMNS = 'COALESCE(m.enabled AND m.secret IS NOT NULL, false) AS "mfA_Enabled", m.device_name AS "mfA_Device_Name"';
 
 const profileColumns = USER_PROFILE_FIELDS.map((field) => ident(field.name));
 
