@@ -168,8 +168,8 @@ describe('vbapi administration commands while vbapi serve runs on the embedded s
     await fails(['user', 'create', 'acme', 'a'.repeat(17), '--password', 'long enough pw', '--database', 'one'], 1, /invalid username/);
     const users = rows(await ok(['user', 'list', 'acme']));
     assert.deepEqual(
-      users.map((user) => [user.username, user.administrator, user.disabled, user.locked, user.temporary, user.databases]),
-      [['alice', 'yes', 'no', 'no', 'no', 'one'], ['bob', 'no', 'no', 'no', 'yes', 'one'], ['carol', 'no', 'no', 'no', 'no', 'one']],
+      users.map((user) => [user.username, user.administrator, user.disabled, user.locked, user.temporary, user.mfa, user.databases]),
+      [['alice', 'yes', 'no', 'no', 'no', 'no', 'one'], ['bob', 'no', 'no', 'no', 'yes', 'no', 'one'], ['carol', 'no', 'no', 'no', 'no', 'no', 'one']],
     );
   });
 

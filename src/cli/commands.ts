@@ -196,15 +196,15 @@ export const commands: Record<string, Command> = {
   'user list': {
     args: '<clientId>',
     arity: 1,
-    summary: 'List a client\'s users: administrator, disabled, locked out, must change their password, granted databases.',
+    summary: 'List a client\'s users: administrator, disabled, locked out, must change their password (temporary), MFA on, granted databases.',
     options: [],
     run: async (context, [clientId]) => {
       if ((await new Accounts(context.store.registry).clientCode(clientId!)) === null) throw new StoreError(`no client "${clientId}"`);
       const users = await new UserDirectory(context.store.registry).summaries(clientId!);
       table(
         context,
-        ['username', 'administrator', 'disabled', 'locked', 'temporary', 'databases'],
-        users.map((u) => [u.username, yesNo(u.administrator), yesNo(u.disabled), yesNo(u.locked), yesNo(u.temporary), u.databases || null]),
+        ['username', 'administrator', 'disabled', 'locked', 'temporary', 'mfa', 'databases'],
+        users.map((u) => [u.username, yesNo(u.administrator), yesNo(u.disabled), yesNo(u.locked), yesNo(u.temporary), yesNo(u.mfa), u.databases || null]),
       );
     },
   },

@@ -57,6 +57,7 @@ export interface UserSummary {
   readonly disabled: boolean;
   readonly locked: boolean;
   readonly temporary: boolean;
+  readonly mfa: boolean;
   /** The databases granted, by name, comma-separated (names cannot hold a comma). */
   readonly databases: string;
 }
@@ -100,10 +101,11 @@ export class UserDirectory {
   async summaries(clientId: string): Promise<UserSummary[]> {
     return this.registry.query<UserSummary>(
       `SELECT u.username, u.administrator, u.disabled, COALESCE(f.locked_until > now(), false) AS locked,
-         u.password_temporary AS temporary,
+         u.password_temporary AS temporary, COALESCE(m.enabled AND m.secret IS NOT NULL, false) AS mfa,
          COALESCE((SELECT string_agg(d.name, ',' ORDER BY d.name) FROM user_databases g JOIN databases d ON d.id = g.database_id
                    WHERE g.client_id = u.client_id AND g.username = u.username), '') AS databases
        FROM users u LEFT JOIN login_failures f ON f.client_id = u.client_id AND f.username = u.username
+       ${MFA_JOIN}
        WHERE u.client_id = $1 ORDER BY u.username`,
       [clientId],
     );
