@@ -83,7 +83,9 @@ async function administer(config: Config, call: Invocation, request: ControlRequ
         process.stderr.write(answer.stderr);
         return answer.exitCode;
       }
-      if (Date.now() > deadline) throw error;
+      if (Date.now() > deadline) {
+        throw new StoreError(`${error.message.replace(/; stop it first.*$/, '')}, which does not answer on its control socket (a server still starting, or another command): try again shortly`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 250));
       continue;
     }
