@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { Secret, TOTP } from 'otpauth';
 import { startServer, type ServerProcess } from './support/server-process.js';
 
 /**
@@ -205,6 +206,29 @@ describe('vbapi administration commands while vbapi serve runs on the embedded s
     assert.deepEqual([fresh.status, fresh.data.challengeName], [200, 'NEW_PASSWORD_REQUIRED']);
     assert.equal(rows(await ok(['user', 'list', 'acme']))[0]!.temporary, 'yes');
     alice.password = password;
+  });
+
+  test('user mfa-disable: a user whose MFA device is lost logs in with the password alone again', async () => {
+    const carol = as('carol', 'carol long password');
+    const idToken = await token(carol);
+    const call = async (path: string, body: unknown) => {
+      const response = await fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'x-api-key': key, authorization: `Bearer ${idToken}`, 'vbasoftware-database': carol.database, 'user-agent': 'tests', 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, data: ((await response.json()) as { data: { secretCode?: string } }).data };
+    };
+    const setup = await call('/mfa-setup', { accessToken: idToken });
+    assert.equal(setup.status, 200);
+    const userCode = TOTP.generate({ secret: Secret.fromBase32(setup.data.secretCode!) });
+    assert.equal((await call('/mfa-verify-setup', { friendlyDeviceName: 'lost phone', accessToken: idToken, userCode })).status, 200);
+    assert.equal((await login(carol)).data.challengeName, 'SOFTWARE_TOKEN_MFA');
+    assert.equal(rows(await ok(['user', 'list', 'acme'])).find((user) => user.username === 'carol')!.mfa, 'yes');
+    assert.equal(await ok(['user', 'mfa-disable', 'acme', 'carol']), 'MFA disabled for user carol of client acme; their device is forgotten\n');
+    await token(carol);
+    assert.equal(await ok(['user', 'mfa-disable', 'acme', 'carol']), 'user carol of client acme had no MFA device\n');
+    await fails(['user', 'mfa-disable', 'acme', 'nobody'], 1, /^vbapi: no user "nobody" in client "acme"\n$/);
   });
 
   test('database drop: refused without --yes and while users are granted it; --force drops it, its grants and sessions, and its files', async () => {

@@ -114,6 +114,16 @@ export class MfaDevices {
 
   /** /mfa-disable: MFA off and the device forgotten (a new setup is needed to turn it on again). */
   async disable(clientId: string, username: string): Promise<void> {
-    await this.registry.query('DELETE FROM user_mfa WHERE client_id = $1 AND username = $2', [clientId, username]);
+    await forgetMfaDevice(this.registry, clientId, username);
   }
+}
+
+/**
+ * MFA off and the user's device (and any pending setup) forgotten. Needs no secret key, so the
+ * command line's `user mfa-disable` can do it for an administrator who lost their device.
+ * Returns whether the user had a device or a pending setup.
+ */
+export async function forgetMfaDevice(registry: Database, clientId: string, username: string): Promise<boolean> {
+  const rows = await registry.query('DELETE FROM user_mfa WHERE client_id = $1 AND username = $2 RETURNING 1', [clientId, username]);
+  return rows.length > 0;
 }

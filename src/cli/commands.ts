@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { Accounts } from '../auth/accounts.js';
+import { forgetMfaDevice } from '../auth/mfa-state.js';
 import { API_KEY_PREFIX_LENGTH, hashPassword } from '../auth/secrets.js';
 import { Sessions } from '../auth/sessions.js';
 import { ConfigError } from '../config.js';
@@ -238,6 +239,17 @@ export const commands: Record<string, Command> = {
     run: async ({ store, out }, [clientId, username]) => {
       if (!(await enableUser(userAdmin(store), { clientId: clientId!, database: null }, username!, OPERATOR))) throw noUser(clientId!, username!);
       out(`enabled user ${username} of client ${clientId}`);
+    },
+  },
+  'user mfa-disable': {
+    args: '<clientId> <username>',
+    arity: 2,
+    summary: "Turn a user's MFA off and forget their device (for an administrator who lost theirs); they set up again after logging in.",
+    options: [],
+    run: async ({ store, out }, [clientId, username]) => {
+      if (!(await new UserDirectory(store.registry).existsInClient(clientId!, username!))) throw noUser(clientId!, username!);
+      const had = await forgetMfaDevice(store.registry, clientId!, username!);
+      out(had ? `MFA disabled for user ${username} of client ${clientId}; their device is forgotten` : `user ${username} of client ${clientId} had no MFA device`);
     },
   },
 };

@@ -26,6 +26,7 @@ const USAGE = `usage: vbapi <command>
   user reset-password <clientId> <username>          a new temporary password (printed once); ends their sessions
   user disable <clientId> <username>                 no more logins; ends their sessions
   user enable <clientId> <username>                  logins again
+  user mfa-disable <clientId> <username>             MFA off and the device forgotten (a lost device)
 ${BULK_USAGE}
   help [<command>]                                   this text, or one command's usage ("vbapi help database create")
 
