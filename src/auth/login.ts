@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest, RouteHandlerMethod } from 'fastify';
 import { success } from '../http/envelope.js';
 import { badRequest, forbidden } from '../http/errors.js';
+import { operationGroup, parameter, response, responses } from '../http/operation.js';
 import { DATABASE_HEADER } from '../http/tenancy.js';
 import { createChallenge, issueSession, type ChallengeSubject } from './challenges.js';
 import { apiKeyOwner, requireUserAgent, sameText, unauthorized, type AuthServices } from './guard.js';
@@ -11,8 +12,25 @@ import { mfaRequired } from './mfa-state.js';
  * database → signed tokens, or a challenge (6.3). Wrong password, unknown user, disabled or
  * locked-out user, wrong client code and a key of another client all get the same 401.
  */
-export function loginRoute(app: FastifyInstance, services: AuthServices): void {
-  app.post('/user-authentication', async (request) => {
+export const loginOperations = operationGroup(
+  [
+    {
+      operationId: 'UserAuthentication',
+      method: 'post',
+      path: '/user-authentication',
+      access: 'key+basic',
+      tags: ['Authentication'],
+      summary: 'Log in: Basic credentials and an API key for a bearer token',
+      description: 'Use `authenticationResult.idToken` as `Authorization: Bearer <idToken>` on every other call, with the same API key and database.',
+      parameters: [parameter('clientId'), parameter('clientCode'), parameter('database')],
+      responses: responses('UserAuthenticationResponseVBAResponse', { 200: response(200, 'UserAuthenticationResponseVBAResponse') }, []),
+    },
+  ],
+  ({ auth }) => ({ UserAuthentication: login(auth) }),
+);
+
+function login(services: AuthServices): RouteHandlerMethod {
+  return async (request) => {
     requireUserAgent(request);
     const owner = await apiKeyOwner(request, services);
     const clientId = header(request, 'vbasoftware-client-id');
@@ -35,7 +53,7 @@ export function loginRoute(app: FastifyInstance, services: AuthServices): void {
     if (!(await services.accounts.mayUse(clientId, basic.username, database))) throw forbidden('You may not use this database');
 
     return success(request.id, await afterPassword(services, { username: basic.username, clientId, database }, login.temporary));
-  });
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest, RouteHandlerMethod } from 'fastify';
 import { success } from '../http/envelope.js';
 import { badRequest } from '../http/errors.js';
+import { body, operationGroup, parameter, ref, response, responses } from '../http/operation.js';
 import { DATABASE_HEADER } from '../http/tenancy.js';
 import { findChallenge, consumeChallenge } from './challenges.js';
 import { apiKeyOwner, requireUserAgent, sameText, unauthorized, type AuthServices } from './guard.js';
@@ -8,12 +9,78 @@ import { afterPassword, header } from './login.js';
 import { passwordProblem } from './password-policy.js';
 import { hashPassword } from './secrets.js';
 
+const SESSION_WHY = 'Logged in; or a challenge (`challengeName` NEW_PASSWORD_REQUIRED or SOFTWARE_TOKEN_MFA with a single-use `session`, 5 minutes) instead of tokens';
+const tags = ['Authentication'];
+const keyOnlyParameters = [parameter('clientId'), parameter('clientCode'), parameter('database')];
+
 /**
- * The "key only" routes of 6.3: an API key and the client's id and code, like login, but no
- * password: a challenge's session value or a refresh token stands in for it.
+ * 6.3. The "key only" operations: an API key and the client's id and code, like login, but no
+ * password: a challenge's session value or a refresh token stands in for it. Then the bearer
+ * operations on one's own sessions.
  */
-export function challengeRoutes(app: FastifyInstance, services: AuthServices): void {
-  app.post('/change-temporary-password', async (request) => {
+export const sessionOperations = operationGroup(
+  [
+    {
+      operationId: 'ChangeTemporaryPassword',
+      method: 'post',
+      path: '/change-temporary-password',
+      access: 'key',
+      tags,
+      summary: 'Answer NEW_PASSWORD_REQUIRED: replace the temporary password, then get tokens or the MFA challenge',
+      parameters: keyOnlyParameters,
+      requestBody: body(ref('UserChangeTempPasswordRequest'), 'The user, the new password and the challenge\'s session'),
+      responses: responses('UserChangeTempPasswordResponseVBAResponse', {
+        200: response(200, 'UserChangeTempPasswordResponseVBAResponse', {}, SESSION_WHY),
+      }, [415]),
+    },
+    {
+      operationId: 'RefreshTokens',
+      method: 'post',
+      path: '/user-refresh-tokens',
+      access: 'key',
+      tags,
+      summary: 'New tokens and a new refresh token for a session; a refresh token works once (reuse ends the session)',
+      parameters: [...keyOnlyParameters, parameter('expiredIdToken'), parameter('refreshToken')],
+      responses: responses('UserAuthenticationResponseVBAResponse', { 200: response(200, 'UserAuthenticationResponseVBAResponse') }, []),
+    },
+    {
+      operationId: 'Logout',
+      method: 'post',
+      path: '/logout',
+      access: 'bearer',
+      tags,
+      summary: 'End this session: its id, access and refresh tokens stop working on every server instance',
+      pathParameters: [parameter('database')],
+      responses: responses('StringVBAResponse', { 204: response(204, null) }, []),
+    },
+    {
+      operationId: 'Kick',
+      method: 'post',
+      path: '/kick',
+      access: 'bearer',
+      tags,
+      summary: 'End your own longest-running other session (none: nothing happens)',
+      pathParameters: [parameter('database')],
+      responses: responses('StringVBAResponse', { 204: response(204, null) }, []),
+    },
+  ],
+  ({ auth }) => ({
+    ChangeTemporaryPassword: changeTemporaryPassword(auth),
+    RefreshTokens: refreshTokens(auth),
+    Logout: async (request, reply) => {
+      await auth.sessions.revoke(request.identity!.sessionId!, 'logout');
+      return reply.code(204).send();
+    },
+    Kick: async (request, reply) => {
+      const { clientId, username, sessionId } = request.identity!;
+      await auth.sessions.kickOldestOther(clientId, username, sessionId!);
+      return reply.code(204).send();
+    },
+  }),
+);
+
+function changeTemporaryPassword(services: AuthServices): RouteHandlerMethod {
+  return async (request) => {
     const { clientId, database } = await keyOnly(request, services);
     const body = request.body as Record<string, unknown> | undefined;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('The body must be a UserChangeTempPasswordRequest object');
@@ -35,9 +102,11 @@ export function challengeRoutes(app: FastifyInstance, services: AuthServices): v
       [clientId, challenge.username, hash],
     );
     return success(request.id, await afterPassword(services, challenge, false));
-  });
+  };
+}
 
-  app.post('/user-refresh-tokens', async (request) => {
+function refreshTokens(services: AuthServices): RouteHandlerMethod {
+  return async (request) => {
     const { clientId, database } = await keyOnly(request, services);
     const refreshToken = header(request, 'refresh-token');
     const expired = services.tokens.verifyIgnoringExpiry(header(request, 'expired-id-token'));
@@ -59,21 +128,7 @@ export function challengeRoutes(app: FastifyInstance, services: AuthServices): v
       session: null,
       authenticationResult: { accessToken, idToken, refreshToken: rotated.refreshToken, expiresIn: services.tokens.lifetimeSeconds },
     });
-  });
-}
-
-/** `POST /logout` and `POST /kick`: bearer routes, registered in the authenticated scope. */
-export function sessionRoutes(app: FastifyInstance, services: AuthServices): void {
-  app.post('/logout', async (request, reply) => {
-    await services.sessions.revoke(request.identity!.sessionId!, 'logout');
-    return reply.code(204).send();
-  });
-
-  app.post('/kick', async (request, reply) => {
-    const { clientId, username, sessionId } = request.identity!;
-    await services.sessions.kickOldestOther(clientId, username, sessionId!);
-    return reply.code(204).send();
-  });
+  };
 }
 
 async function keyOnly(request: FastifyRequest, services: AuthServices): Promise<{ clientId: string; database: string }> {

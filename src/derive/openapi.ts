@@ -1,40 +1,18 @@
-import { STATUS_CODES } from 'node:http';
 import type { Entity, Field } from '../entities/index.js';
 import { entities } from '../entities/index.js';
 import { SERVER_OWNED_USER_FIELDS, user } from '../entities/user.js';
+import { operationPaths, ref, type OperationSpec } from '../http/operation.js';
+import { pluralName } from '../resources/operations.js';
 import { fieldSchema, type JsonSchema } from './json-schema.js';
 
 /**
- * The OpenAPI 3.1 document of this server, computed from the record descriptions and the list of
- * routes below: the same field schemas the request validator compiles, never a hand-written copy.
+ * The OpenAPI 3.1 document of this server, computed from the record descriptions and the operation
+ * table (the same list the routes are mounted from): the same field schemas the request validator
+ * compiles, never a hand-written copy.
  * Names follow the vendor's (`GroupsVBAResponse`, `MultiCodeResponseListVBAResponse`,
  * `VBAProblemDetails`, …) so generated clients read the same.
  */
-export function openApiDocument(version: string): Record<string, unknown> {
-  const paths: Record<string, Record<string, unknown>> = {
-    '/user-authentication': { post: loginOperation() },
-    '/healthz': {
-      get: {
-        operationId: 'GetHealth',
-        tags: ['Health'],
-        summary: 'Is the process alive?',
-        security: [],
-        responses: { 200: response(200, 'HealthStatusVBAResponse') },
-      },
-    },
-    '/readyz': {
-      get: {
-        operationId: 'GetReadiness',
-        tags: ['Health'],
-        summary: 'Are the stores reachable?',
-        security: [],
-        responses: { 200: response(200, 'HealthStatusVBAResponse'), 503: response(503, 'HealthStatusVBAResponse') },
-      },
-    },
-  };
-  for (const entity of entities) Object.assign(paths, entityPaths(entity));
-  Object.assign(paths, identityPaths());
-
+export function openApiDocument(version: string, operations: readonly OperationSpec[]): Record<string, unknown> {
   return {
     openapi: '3.1.0',
     info: {
@@ -63,11 +41,11 @@ export function openApiDocument(version: string): Record<string, unknown> {
     // Authentication first: it is the first thing a reader of /docs has to do.
     tags: [
       { name: 'Authentication', description: 'Log in for a bearer token (on this page, the token is then used automatically); challenges, refresh, logout' },
-      ...entities.map((entity) => ({ name: plural(entity), description: `${capitalise(entity.label)} records (\`${entity.schemaName}\`)` })),
+      ...entities.map((entity) => ({ name: pluralName(entity), description: `${capitalise(entity.label)} records (\`${entity.schemaName}\`)` })),
       { name: 'User', description: 'The client\'s users (`Users`): administrators only, except changing one\'s own password' },
       { name: 'Health', description: 'Liveness (the process) and readiness (the stores)' },
     ],
-    paths,
+    paths: operationPaths(operations),
     components: {
       securitySchemes: {
         apiKeyAuth: { type: 'apiKey', in: 'header', name: 'x-api-key' },
@@ -160,160 +138,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
 }
 
 const capitalise = (text: string) => text.replace(/(^|\s)\S/g, (letter) => letter.toUpperCase());
-/** `benefit category` → `BenefitCategory`; `benefit-categories` → `BenefitCategories`. */
-const singular = (entity: Entity) => capitalise(entity.label).replace(/\s/g, '');
-const plural = (entity: Entity) => capitalise(entity.path.replace(/-/g, ' ')).replace(/\s/g, '');
-
-const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
-const parameter = (name: string) => ({ $ref: `#/components/parameters/${name}` });
 const nullable = (schema: JsonSchema): JsonSchema => ({ oneOf: [schema, { type: 'null' }] });
-
-/** Why each status can happen; the body is always the route's envelope, with `error` set for failures. */
-const WHY: Record<number, string> = {
-  200: 'Success',
-  204: 'Deleted; no body',
-  207: 'One entry per record, in input order: 201 Created, 200 Updated, 400 invalid, 422 missing reference, 424 not applied (allOrNone), 500 not applied',
-  400: 'Malformed request or invalid record (`error.errors` names each field)',
-  401: 'Missing or invalid API key or bearer token',
-  403: 'Database not allowed for this token, or no User-Agent',
-  404: 'No record has this key',
-  409: 'Conflict',
-  413: 'Body or batch too large',
-  415: 'Unsupported Content-Type (send application/json) or Content-Encoding (gzip, deflate, br or none)',
-  422: 'The record refers to a record that does not exist',
-  429: 'Rate limit exceeded; see Retry-After',
-  500: 'Unexpected fault (details are logged under the activityID)',
-  503: 'The database is unavailable, the server is shutting down, or it holds too many request bodies at once; see Retry-After',
-};
-
-function response(status: number, envelope: string | null, headers: Record<string, object> = {}) {
-  return {
-    description: `${STATUS_CODES[status]}: ${WHY[status]}`,
-    headers: { 'x-activity-id': { $ref: '#/components/headers/x-activity-id' }, ...headers },
-    ...(envelope ? { content: { 'application/json': { schema: ref(envelope) } } } : {}),
-  };
-}
-
-/** The statuses every authenticated route can answer, plus the route's own. */
-function responses(envelope: string, own: Record<number, ReturnType<typeof response>>, extra: number[]) {
-  const all: Record<string, unknown> = { ...own };
-  for (const status of [400, 401, 403, ...extra, 429, 500, 503]) {
-    // 429 (rate limit) and 503 (no database connection came free in time) say when to retry.
-    const retry = status === 429 || status === 503;
-    all[status] = retry ? response(status, envelope, { 'Retry-After': { $ref: '#/components/headers/Retry-After' } }) : response(status, envelope);
-  }
-  return all;
-}
-
-const BATCH_HEADERS = {
-  'x-batch-summary': { $ref: '#/components/headers/x-batch-summary' },
-  'Idempotent-Replayed': { $ref: '#/components/headers/Idempotent-Replayed' },
-  'Preference-Applied': { $ref: '#/components/headers/Preference-Applied' },
-};
-
-const JSON_BODY_TYPES = ['application/json', 'text/json', 'application/*+json'];
-const body = (schema: object, description: string) => ({
-  required: true,
-  description,
-  content: Object.fromEntries(JSON_BODY_TYPES.map((type) => [type, { schema }])),
-});
-
-function entityPaths(entity: Entity): Record<string, Record<string, unknown>> {
-  const one = singular(entity);
-  const many = plural(entity);
-  const single = `${entity.schemaName}VBAResponse`;
-  const tags = [many];
-  const keyParameter = {
-    name: entity.keyParam,
-    in: 'path',
-    required: true,
-    description: `${entity.key.name}, URL-encoded (\`+\` and \`%20\` are both a space)`,
-    schema: { type: 'string', minLength: entity.key.minLength, maxLength: entity.key.maxLength },
-  };
-  const referenced = entities.some((other) => other.references.some((field) => field.references === entity.name));
-  const filters = Object.entries(entity.filters ?? {}).map(([name, field]) => ({
-    name,
-    in: 'query',
-    description: `Only records whose ${field} is exactly this`,
-    schema: { type: 'string' },
-  }));
-  const writes = entity.references.length ? [413, 415, 422] : [413, 415];
-
-  return {
-    [`/${entity.path}`]: {
-      parameters: [parameter('database')],
-      get: {
-        operationId: `List${many}`,
-        tags,
-        summary: `List ${entity.label} records, a page at a time`,
-        parameters: [parameter('page'), parameter('pageSize'), parameter('sortBy'), ...filters],
-        responses: responses(`${entity.schemaName}ListVBAResponse`, {
-          200: response(200, `${entity.schemaName}ListVBAResponse`, { 'x-pagination': { $ref: '#/components/headers/x-pagination' } }),
-        }, []),
-      },
-      post: {
-        operationId: `Create${one}`,
-        tags,
-        summary: `Create a ${entity.label}`,
-        requestBody: body(ref(entity.schemaName), `The new ${entity.label}; audit fields are set by the server`),
-        responses: responses(single, { 200: response(200, single) }, [409, ...writes]),
-      },
-    },
-    [`/${entity.path}/{${entity.keyParam}}`]: {
-      parameters: [parameter('database'), keyParameter],
-      get: {
-        operationId: `Get${one}`,
-        tags,
-        summary: `Get a ${entity.label}`,
-        responses: responses(single, { 200: response(200, single) }, [404]),
-      },
-      put: {
-        operationId: `Update${one}`,
-        tags,
-        summary: `Replace a ${entity.label} (omitted nullable fields become null)`,
-        requestBody: body(ref(entity.schemaName), `The whole ${entity.label}; its key, when present, must be the path's`),
-        responses: responses(single, { 200: response(200, single) }, [404, ...writes]),
-      },
-      delete: {
-        operationId: `Delete${one}`,
-        tags,
-        summary: `Delete a ${entity.label}`,
-        responses: responses(single, { 204: response(204, null) }, referenced ? [404, 409] : [404]),
-      },
-    },
-    [`/${entity.batchPath}`]: {
-      parameters: [parameter('database')],
-      put: {
-        operationId: `CreateOrUpdateBatch${many}`,
-        tags,
-        summary: `Create or update many ${entity.label} records at once`,
-        description:
-          'Each record is created or updated; the 207 answer says per record what happened, in input order. ' +
-          'A key sent several times is applied as if sent one after another. All 200/201 records are committed in one transaction. ' +
-          'Every answer carries `x-batch-summary`; see `Idempotency-Key`, `validateOnly`, `allOrNone` and `Prefer: handling=strict`.',
-        requestBody: body({ type: 'array', items: ref(entity.schemaName) }, `${capitalise(entity.label)} records`),
-        parameters: [parameter('idempotencyKey'), parameter('validateOnly'), parameter('allOrNone'), parameter('prefer')],
-        responses: {
-          ...responses('MultiCodeResponseListVBAResponse', { 207: response(207, 'MultiCodeResponseListVBAResponse', BATCH_HEADERS) }, [413, 415]),
-          409: { ...response(409, 'MultiCodeResponseListVBAResponse'), description: 'Conflict: a request with this Idempotency-Key is still being processed' },
-          422: { ...response(422, 'MultiCodeResponseListVBAResponse'), description: 'Unprocessable Content: this Idempotency-Key was used with a different request' },
-        },
-      },
-    },
-  };
-}
-
-function loginOperation() {
-  return {
-    operationId: 'UserAuthentication',
-    tags: ['Authentication'],
-    summary: 'Log in: Basic credentials and an API key for a bearer token',
-    description: 'Use `authenticationResult.idToken` as `Authorization: Bearer <idToken>` on every other call, with the same API key and database.',
-    security: [{ apiKeyAuth: [], basicAuth: [] }],
-    parameters: [parameter('clientId'), parameter('clientCode'), parameter('database')],
-    responses: responses('UserAuthenticationResponseVBAResponse', { 200: response(200, 'UserAuthenticationResponseVBAResponse') }, []),
-  };
-}
 
 function envelope(data: JsonSchema): JsonSchema {
   return {
@@ -454,92 +279,6 @@ function schemas(): Record<string, unknown> {
 }
 
 // Issue 13: users (6.2) and sessions (6.3), under the vendor's names.
-
-const SESSION_WHY = 'Logged in; or a challenge (`challengeName` NEW_PASSWORD_REQUIRED or SOFTWARE_TOKEN_MFA with a single-use `session`, 5 minutes) instead of tokens';
-
-/** Routes answering with a message (`StringVBAResponse`), on one user. */
-function userAction(operationId: string, summary: string, extra: number[], requestBody?: object) {
-  return {
-    parameters: [parameter('database'), userIdParameter()],
-    post: {
-      operationId,
-      tags: ['User'],
-      summary,
-      ...(requestBody ? { requestBody } : {}),
-      responses: responses('StringVBAResponse', { 200: response(200, 'StringVBAResponse') }, extra),
-    },
-  };
-}
-
-function userIdParameter() {
-  return { name: 'userID', in: 'path', required: true, description: 'user_ID', schema: { type: 'string', minLength: 1 } };
-}
-
-function keyOnly(operationId: string, summary: string, extra: object) {
-  return {
-    operationId,
-    tags: ['Authentication'],
-    summary,
-    security: [{ apiKeyAuth: [] }],
-    ...extra,
-  };
-}
-
-function identityPaths(): Record<string, Record<string, unknown>> {
-  const paths = entityPaths(user);
-  const one = paths['/users/{userID}'] as { delete: { responses: Record<string, unknown> } };
-  one.delete.responses[409] = { ...response(409, 'UsersVBAResponse'), description: 'Conflict: you cannot delete yourself' };
-  const loginResponse = responses('UserAuthenticationResponseVBAResponse', { 200: response(200, 'UserAuthenticationResponseVBAResponse') }, []);
-  return {
-    ...paths,
-    '/users/{userID}/admin-disable': userAction('AdminDisableUser', 'Disable a user: no more logins, and every session of the user ends', [404]),
-    '/users/{userID}/admin-enable': userAction('AdminEnableUser', 'Enable a disabled user', [404]),
-    '/users/{userID}/admin-reset-password': userAction(
-      'AdminResetPassword',
-      'Set a new random temporary password (returned once in `data`); the user\'s sessions end',
-      [404],
-    ),
-    '/users/{userID}/change-password': userAction(
-      'ChangePassword',
-      'Change your own password (no administrator needed; 403 for another user, 401 for a wrong previous password)',
-      [404, 415],
-      body(ref('UserResetPasswordRequest'), 'The previous and the proposed password'),
-    ),
-    '/change-temporary-password': {
-      post: keyOnly('ChangeTemporaryPassword', 'Answer NEW_PASSWORD_REQUIRED: replace the temporary password, then get tokens or the MFA challenge', {
-        parameters: [parameter('clientId'), parameter('clientCode'), parameter('database')],
-        requestBody: body(ref('UserChangeTempPasswordRequest'), 'The user, the new password and the challenge\'s session'),
-        responses: responses('UserChangeTempPasswordResponseVBAResponse', {
-          200: { ...response(200, 'UserChangeTempPasswordResponseVBAResponse'), description: SESSION_WHY },
-        }, [415]),
-      }),
-    },
-    '/user-refresh-tokens': {
-      post: keyOnly('RefreshTokens', 'New tokens and a new refresh token for a session; a refresh token works once (reuse ends the session)', {
-        parameters: [parameter('clientId'), parameter('clientCode'), parameter('database'), parameter('expiredIdToken'), parameter('refreshToken')],
-        responses: loginResponse,
-      }),
-    },
-    '/logout': {
-      parameters: [parameter('database')],
-      post: {
-        operationId: 'Logout',
-        tags: ['Authentication'],
-        summary: 'End this session: its id, access and refresh tokens stop working on every server instance',
-        responses: responses('StringVBAResponse', { 204: response(204, null) }, []),
-      },
-    },
-    '/kick': {
-      parameters: [parameter('database')],
-      post: {
-        operationId: 'Kick',
-        tags: ['Authentication'],
-        summary: 'End your own longest-running other session (none: nothing happens)',
-        responses: responses('StringVBAResponse', { 204: response(204, null) }, []),
-      },
-    },
-  };
-}
 
 function identitySchemas(): Record<string, unknown> {
   const users = recordComponent(user);

@@ -12,26 +12,23 @@ import Fastify, {
 } from 'fastify';
 import { Accounts } from '../auth/accounts.js';
 import { authenticate, type AuthServices } from '../auth/guard.js';
-import { loginRoute } from '../auth/login.js';
 import { Lockout } from '../auth/lockout.js';
 import { LoginLimits } from '../auth/login-limits.js';
 import { memoryLimiter, redisLimiter } from '../auth/rate-limit.js';
-import { challengeRoutes, sessionRoutes } from '../auth/session-routes.js';
 import { Sessions } from '../auth/sessions.js';
 import { Tokens } from '../auth/tokens.js';
-import { userRoutes } from '../users/routes.js';
 import type { Config } from '../config.js';
-import { entities } from '../entities/index.js';
-import { resourceRoutes } from '../resources/routes.js';
 import { classify } from '../store/errors.js';
 import type { Store } from '../store/store.js';
 import { ClientAbort, jsonBodies } from './body.js';
 import { BodyBudget } from './body-budget.js';
-import { docsUi, indexRoute, openApiRoutes } from './docs.js';
+import { docsUi, document, documentYaml, indexRoute } from './docs.js';
 import { metricsHooks } from './metrics.js';
 import { pathOf } from './context.js';
-import { failure, success } from './envelope.js';
+import { failure } from './envelope.js';
 import { ApiError, unavailable } from './errors.js';
+import { mountOperations } from './operation.js';
+import { operations, operationTable } from './operation-table.js';
 import { tenancy } from './tenancy.js';
 
 export type AppConfig = Pick<
@@ -69,8 +66,23 @@ export interface AppOptions {
 /** How long a request waits for room in the in-flight body budget before it gets 503. */
 const BODY_BUDGET_WAIT_MS = 2_000;
 
-/** The vendor's base path: every route is also served under it. */
+/** The vendor's base path: every operation is also served under it. */
 export const VENDOR_PREFIX = '/vbasoftware';
+
+/** The first path segments of the operations: `/vbasoftware/<one of these>…` is served as `/<…>`. */
+const operationRoots = new Set(operations.map((operation) => operation.path.split('/')[1]));
+
+/**
+ * `/vbasoftware/groups/X` → `/groups/X`, before routing, so the API is registered (and its
+ * validators compiled) once. Only operations are aliased: `/vbasoftware/docs` stays unknown, as
+ * before. `request.originalUrl` keeps what the client sent (problem details' `instance`).
+ */
+export function withoutVendorPrefix(url: string): string {
+  if (!url.startsWith(`${VENDOR_PREFIX}/`)) return url;
+  const rest = url.slice(VENDOR_PREFIX.length);
+  const root = /^\/([^/?#]*)/.exec(rest)?.[1] ?? '';
+  return operationRoots.has(root) ? rest : url;
+}
 
 /** Builds the application without listening: tests inject into it, `vbapi serve` listens. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -80,6 +92,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Every log line of a request carries its activityID, the id clients see in `debug`.
     logController: new LogController({ requestIdLogLabel: 'activityID' }),
     requestIdHeader: false,
+    rewriteUrl: (request) => withoutVendorPrefix(request.url ?? '/'),
     bodyLimit: options.config.maxBodyBytes,
     requestTimeout: options.config.requestTimeoutMs,
     // Node checks request timeouts every connectionsCheckingInterval (30 s by default): check often enough to honour short ones.
@@ -149,28 +162,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   metricsHooks(app, options.store, options.config.metricsToken);
   indexRoute(app);
   await docsUi(app);
-  const api = async (scope: FastifyInstance) => {
-    scope.get('/healthz', async (request) => success(request.id, { status: 'ok' }));
-    scope.get('/readyz', async (request, reply) => {
-      const ready = await options.store.ready();
-      return reply.code(ready ? 200 : 503).send(
-        ready ? success(request.id, { status: 'ready' }) : failure(request.id, 503, 'A store is unreachable', pathOf(request)),
-      );
-    });
-    openApiRoutes(scope);
-    loginRoute(scope, auth);
-    challengeRoutes(scope, auth);
-    await scope.register(async (resources) => {
-      // onRequest, before the body is read: nobody without credentials gets 64 MiB parsed.
-      resources.addHook('onRequest', authenticate(auth));
-      resources.addHook('onRequest', tenancy(options.store));
-      for (const entity of entities) resourceRoutes(resources, entity, options.config);
-      sessionRoutes(resources, auth);
-      userRoutes(resources, auth, options.config);
-    });
-  };
-  await app.register(api);
-  await app.register(api, { prefix: VENDOR_PREFIX });
+  // The API, mounted once (VENDOR_PREFIX is rewritten away before routing). Bearer operations get
+  // their hooks at onRequest, before the body is read: nobody without credentials gets 64 MiB parsed.
+  const services = { store: options.store, config: options.config, auth, document: { json: document, yaml: documentYaml } };
+  await mountOperations(app, operationTable, services, [authenticate(auth), tenancy(options.store)]);
   return app;
 }
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest, RouteHandlerMethod } from 'fastify';
 import { describeErrors, recordValidator, type FieldError, type Row } from '../derive/validate.js';
 import { user } from '../entities/user.js';
 import { success } from '../http/envelope.js';
@@ -8,9 +8,17 @@ import { passwordProblem } from '../auth/password-policy.js';
 import { hashPassword, newPassword } from '../auth/secrets.js';
 import { parseListQuery } from '../resources/list-query.js';
 import { sendListPage } from '../resources/list-response.js';
+import type { Handler } from '../http/operation.js';
+import type { RecordRole } from '../resources/operations.js';
 import { upsertUsers } from './batch.js';
+import type { UserActionId } from './operations.js';
 import { newUserProblems } from './rules.js';
 import { UserDirectory, type Scope } from './directory.js';
+
+export interface UserHandlers {
+  readonly records: Record<RecordRole, Handler>;
+  readonly actions: Record<UserActionId, Handler>;
+}
 
 export interface UserRouteOptions {
   readonly maxBatchRecords: number;
@@ -22,7 +30,7 @@ export interface UserRouteOptions {
  * needs an administrator (403 otherwise), and sees only its client's users granted the request's
  * database (others are 404).
  */
-export function userRoutes(app: FastifyInstance, services: AuthServices, options: UserRouteOptions): void {
+export function userHandlers(services: AuthServices, options: UserRouteOptions): UserHandlers {
   const directory = new UserDirectory(services.registry);
   const validate = recordValidator(user, options);
   const scopeOf = (request: FastifyRequest): Scope => ({ clientId: request.identity!.clientId, database: request.identity!.database });
@@ -31,7 +39,7 @@ export function userRoutes(app: FastifyInstance, services: AuthServices, options
     const { clientId, username } = request.identity!;
     if (!(await directory.isAdministrator(clientId, username))) throw forbidden('Only an administrator may manage users');
   };
-  const admin = { preHandler: administrator };
+  const admin = (handler: RouteHandlerMethod): Handler => ({ preHandler: administrator, handler });
   const userIdOf = (request: FastifyRequest) => (request.params as { userID: string }).userID;
   const checked = (body: unknown): Row => {
     const result = validate(body);
@@ -45,7 +53,7 @@ export function userRoutes(app: FastifyInstance, services: AuthServices, options
     return record;
   };
 
-  app.get('/users', admin, async (request, reply) => {
+  const list = admin(async (request, reply) => {
     const query = parseListQuery(user, request.query as Record<string, unknown>);
     const scope = scopeOf(request);
     return sendListPage(
@@ -61,9 +69,9 @@ export function userRoutes(app: FastifyInstance, services: AuthServices, options
     );
   });
 
-  app.get('/users/:userID', admin, async (request) => success(request.id, await found(request, userIdOf(request))));
+  const get = admin(async (request) => success(request.id, await found(request, userIdOf(request))));
 
-  app.post('/users', admin, async (request) => {
+  const create = admin(async (request) => {
     const row = checked(request.body);
     const errors = newUserProblems(row);
     if (errors.length) throw badRequest(describeErrors(errors), errors);
@@ -75,7 +83,7 @@ export function userRoutes(app: FastifyInstance, services: AuthServices, options
     return success(request.id, await directory.get(scope, row.user_ID as string));
   });
 
-  app.put('/users/:userID', admin, async (request) => {
+  const replace = admin(async (request) => {
     const userId = userIdOf(request);
     const body = request.body;
     if (body && typeof body === 'object' && !Array.isArray(body) && (body as Row).user_ID == null) (body as Row).user_ID = userId;
@@ -98,7 +106,7 @@ export function userRoutes(app: FastifyInstance, services: AuthServices, options
     return success(request.id, await directory.get(scope, userId));
   });
 
-  app.delete('/users/:userID', admin, async (request, reply) => {
+  const remove = admin(async (request, reply) => {
     const userId = userIdOf(request);
     const scope = scopeOf(request);
     if (userId === by(request)) {
@@ -111,7 +119,7 @@ export function userRoutes(app: FastifyInstance, services: AuthServices, options
     return reply.code(204).send();
   });
 
-  app.put('/users-batch', admin, async (request, reply) => {
+  const batch = admin(async (request, reply) => {
     const body = request.body;
     if (!Array.isArray(body)) throw badRequest('The request body must be a JSON array of records');
     if (body.length > options.maxBatchRecords) {
@@ -129,7 +137,7 @@ export function userRoutes(app: FastifyInstance, services: AuthServices, options
     return reply.code(207).send(success(request.id, data));
   });
 
-  app.post('/users/:userID/admin-disable', admin, async (request) => {
+  const AdminDisableUser = admin(async (request) => {
     const userId = userIdOf(request);
     const scope = scopeOf(request);
     if (!(await directory.setState(scope, userId, { disabled: true }, by(request)))) throw notFound(`No user "${userId}"`);
@@ -137,13 +145,13 @@ export function userRoutes(app: FastifyInstance, services: AuthServices, options
     return success(request.id, `User ${userId} is disabled`);
   });
 
-  app.post('/users/:userID/admin-enable', admin, async (request) => {
+  const AdminEnableUser = admin(async (request) => {
     const userId = userIdOf(request);
     if (!(await directory.setState(scopeOf(request), userId, { disabled: false }, by(request)))) throw notFound(`No user "${userId}"`);
     return success(request.id, `User ${userId} is enabled`);
   });
 
-  app.post('/users/:userID/admin-reset-password', admin, async (request) => {
+  const AdminResetPassword = admin(async (request) => {
     const userId = userIdOf(request);
     const scope = scopeOf(request);
     await found(request, userId);
@@ -156,7 +164,7 @@ export function userRoutes(app: FastifyInstance, services: AuthServices, options
   });
 
   // Any user, for themself: no administrator needed.
-  app.post('/users/:userID/change-password', async (request) => {
+  const ChangePassword: RouteHandlerMethod = async (request) => {
     const userId = userIdOf(request);
     const { clientId, username } = request.identity!;
     if (userId !== username) throw forbidden('You may change only your own password');
@@ -175,5 +183,10 @@ export function userRoutes(app: FastifyInstance, services: AuthServices, options
     const passwordHash = await hash(request, proposedPassword as string);
     await directory.setState(scopeOf(request), userId, { passwordHash, temporary: false }, username);
     return success(request.id, 'Password changed');
-  });
+  };
+
+  return {
+    records: { list, create, get, replace, remove, batch },
+    actions: { AdminDisableUser, AdminEnableUser, AdminResetPassword, ChangePassword },
+  };
 }
