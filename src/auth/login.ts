@@ -1,4 +1,5 @@
 import type { FastifyRequest, RouteHandlerMethod } from 'fastify';
+import type { UserAuthenticationResponse } from '../derive/shapes.js';
 import { success } from '../http/envelope.js';
 import { badRequest, forbidden } from '../http/errors.js';
 import { operationGroup, parameter, response, responses } from '../http/operation.js';
@@ -60,7 +61,7 @@ function login(services: AuthServices): RouteHandlerMethod {
  * What follows a right password: the temporary-password challenge, then the MFA challenge, then
  * tokens. change-temporary-password continues here with `temporary` false.
  */
-export async function afterPassword(services: AuthServices, subject: ChallengeSubject, temporary: boolean) {
+export async function afterPassword(services: AuthServices, subject: ChallengeSubject, temporary: boolean): Promise<UserAuthenticationResponse> {
   const challenge = temporary
     ? ('NEW_PASSWORD_REQUIRED' as const)
     : (await mfaRequired(services.registry, subject.clientId, subject.username))

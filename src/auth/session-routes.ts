@@ -1,4 +1,5 @@
 import type { FastifyRequest, RouteHandlerMethod } from 'fastify';
+import type { UserAuthenticationResponse } from '../derive/shapes.js';
 import { success } from '../http/envelope.js';
 import { badRequest } from '../http/errors.js';
 import { body, operationGroup, parameter, ref, response, responses } from '../http/operation.js';
@@ -123,7 +124,7 @@ function refreshTokens(services: AuthServices): RouteHandlerMethod {
     }
     const identity = { ...rotated.owner, sessionId: rotated.sessionId };
     const [idToken, accessToken] = await Promise.all([services.tokens.issue(identity, 'id'), services.tokens.issue(identity, 'access')]);
-    return success(request.id, {
+    return success<UserAuthenticationResponse>(request.id, {
       challengeName: null,
       session: null,
       authenticationResult: { accessToken, idToken, refreshToken: rotated.refreshToken, expiresIn: services.tokens.lifetimeSeconds },

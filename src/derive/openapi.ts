@@ -1,9 +1,24 @@
 import type { Entity, Field } from '../entities/index.js';
 import { entities } from '../entities/index.js';
 import { SERVER_OWNED_USER_FIELDS, user } from '../entities/user.js';
+import { Type } from '@sinclair/typebox';
 import { operationPaths, ref, type OperationSpec } from '../http/operation.js';
 import { pluralName } from '../resources/operations.js';
 import { fieldSchema, type JsonSchema } from './json-schema.js';
+import {
+  AuthenticationResult,
+  Debug,
+  documented,
+  envelopeOf,
+  FieldError,
+  HealthStatus,
+  KeyValuePair,
+  MultiCodeResponse,
+  orNull,
+  UserAuthenticationResponse,
+  UserChangeTempPasswordResponse,
+  VBAProblemDetails,
+} from './shapes.js';
 
 /**
  * The OpenAPI 3.1 document of this server, computed from the record descriptions and the operation
@@ -138,16 +153,9 @@ export function openApiDocument(version: string, operations: readonly OperationS
 }
 
 const capitalise = (text: string) => text.replace(/(^|\s)\S/g, (letter) => letter.toUpperCase());
-const nullable = (schema: JsonSchema): JsonSchema => ({ oneOf: [schema, { type: 'null' }] });
+const nullable = (schema: JsonSchema) => orNull(Type.Unsafe(schema));
 
-function envelope(data: JsonSchema): JsonSchema {
-  return {
-    type: 'object',
-    properties: { data, error: nullable(ref('VBAProblemDetails')), debug: ref('Debug') },
-    required: ['data', 'error', 'debug'],
-    additionalProperties: false,
-  };
-}
+const envelope = (data: JsonSchema) => documented(envelopeOf(Type.Unsafe(data)));
 
 const AUDIT_DESCRIPTION: Record<string, string> = {
   entryDate: 'Set by the server when the record is created; values sent are ignored.',
@@ -212,67 +220,16 @@ function schemas(): Record<string, unknown> {
   }
   Object.assign(all, identitySchemas());
   Object.assign(all, {
-    Debug: { type: 'object', properties: { activityID: { type: 'string', format: 'uuid' } }, required: ['activityID'], additionalProperties: false },
-    FieldError: {
-      type: 'object',
-      properties: { field: { type: 'string' }, message: { type: 'string' } },
-      required: ['field', 'message'],
-      additionalProperties: false,
-    },
-    VBAProblemDetails: {
-      type: 'object',
-      description: 'RFC 9457 problem details; `errors` names each invalid field.',
-      properties: {
-        type: { type: ['string', 'null'] },
-        title: { type: ['string', 'null'] },
-        status: { type: 'integer', format: 'int32' },
-        detail: { type: ['string', 'null'] },
-        instance: { type: ['string', 'null'] },
-        errors: { type: 'array', items: ref('FieldError') },
-      },
-      required: ['type', 'title', 'status', 'detail', 'instance'],
-      additionalProperties: false,
-    },
-    KeyValuePair: {
-      type: 'object',
-      properties: { key: { type: ['string', 'null'] }, value: { description: 'The key value, as a string; null when the record had no usable key' } },
-      required: ['key', 'value'],
-      additionalProperties: false,
-    },
-    MultiCodeResponse: {
-      type: 'object',
-      properties: {
-        id: { type: 'array', items: ref('KeyValuePair'), description: 'The key of the record this entry is about' },
-        status: { type: 'integer', format: 'int32', description: 'HTTP status of the operation: 201, 200, 400, 422, 424 (allOrNone: not applied) or 500' },
-        body: { type: 'string', description: 'Created, Updated, or what was wrong' },
-      },
-      required: ['id', 'status', 'body'],
-      additionalProperties: false,
-    },
+    Debug: documented(Debug),
+    FieldError: documented(FieldError),
+    VBAProblemDetails: documented(VBAProblemDetails),
+    KeyValuePair: documented(KeyValuePair),
+    MultiCodeResponse: documented(MultiCodeResponse),
     MultiCodeResponseListVBAResponse: envelope(nullable({ type: 'array', items: ref('MultiCodeResponse') })),
-    AuthenticationResult: {
-      type: 'object',
-      properties: {
-        accessToken: { type: 'string' },
-        idToken: { type: 'string', description: 'The bearer token for every other call' },
-        refreshToken: { type: 'string' },
-        expiresIn: { type: 'integer', format: 'int32', description: 'Seconds the tokens stay valid' },
-      },
-      required: ['accessToken', 'idToken', 'refreshToken', 'expiresIn'],
-      additionalProperties: false,
-    },
-    UserAuthenticationResponse: {
-      type: 'object',
-      properties: {
-        challengeName: { type: ['string', 'null'] },
-        session: { type: ['string', 'null'] },
-        authenticationResult: nullable(ref('AuthenticationResult')),
-      },
-      required: ['challengeName', 'session', 'authenticationResult'],
-      additionalProperties: false,
-    },
+    AuthenticationResult: documented(AuthenticationResult),
+    UserAuthenticationResponse: documented(UserAuthenticationResponse),
     UserAuthenticationResponseVBAResponse: envelope(nullable(ref('UserAuthenticationResponse'))),
-    HealthStatus: { type: 'object', properties: { status: { type: 'string' } }, required: ['status'], additionalProperties: false },
+    HealthStatus: documented(HealthStatus),
     HealthStatusVBAResponse: envelope(nullable(ref('HealthStatus'))),
   });
   return all;
@@ -306,16 +263,7 @@ function identitySchemas(): Record<string, unknown> {
       },
       ['userID', 'newPassword', 'session'],
     ),
-    UserChangeTempPasswordResponse: {
-      type: 'object',
-      properties: {
-        challengeName: { type: ['string', 'null'] },
-        session: { type: ['string', 'null'] },
-        authenticationResult: nullable(ref('AuthenticationResult')),
-      },
-      required: ['challengeName', 'session', 'authenticationResult'],
-      additionalProperties: false,
-    },
+    UserChangeTempPasswordResponse: documented(UserChangeTempPasswordResponse),
     UserChangeTempPasswordResponseVBAResponse: envelope(nullable(ref('UserChangeTempPasswordResponse'))),
     UserResetPasswordRequest: {
       type: 'object',

@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import type { Entity, Field } from '../entities/index.js';
 import { parseDateTime } from './dates.js';
 import { INT32, inputSchema } from './json-schema.js';
+import type { FieldError } from './shapes.js';
 
 /**
  * A valid record as the store takes it: the client's own object, normalised in place (dates as
@@ -19,10 +20,7 @@ export function rowsJson(entity: Entity, rows: Row | readonly Row[]): string {
   return JSON.stringify(rows, names);
 }
 
-export interface FieldError {
-  readonly field: string;
-  readonly message: string;
-}
+export type { FieldError } from './shapes.js';
 
 export type Validation = { readonly ok: true; readonly row: Row } | { readonly ok: false; readonly errors: FieldError[] };
 
