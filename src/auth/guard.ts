@@ -8,6 +8,7 @@ import type { LoginLimits } from './login-limits.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Sessions } from './sessions.js';
 import type { Tokens } from './tokens.js';
+import { HEADER } from '../http/headers.js';
 
 export interface AuthServices {
   /** The registry: users, sessions, challenges. */
@@ -31,13 +32,13 @@ export function requireUserAgent(request: FastifyRequest): void {
 
 /** The client of the request's `x-api-key`, after taking one token from that key's rate-limit bucket. */
 export async function apiKeyOwner(request: FastifyRequest, services: AuthServices): Promise<ApiKeyOwner> {
-  const key = request.headers['x-api-key'];
+  const key = request.headers[HEADER.apiKey];
   const owner = typeof key === 'string' && key ? await services.accounts.keyOwner(key) : null;
   if (!owner) throw unauthorized();
   const verdict = await services.limiter?.take(owner.keyId);
   if (verdict && !verdict.allowed) {
     throw new ApiError(429, `Rate limit exceeded for this API key; retry after ${verdict.retryAfterSeconds} s`, undefined, {
-      'retry-after': String(verdict.retryAfterSeconds),
+      [HEADER.retryAfter]: String(verdict.retryAfterSeconds),
     });
   }
   return owner;

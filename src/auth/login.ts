@@ -7,6 +7,7 @@ import { DATABASE_HEADER } from '../http/tenancy.js';
 import { createChallenge, issueSession, type ChallengeSubject } from './challenges.js';
 import { apiKeyOwner, requireUserAgent, sameText, unauthorized, type AuthServices } from './guard.js';
 import { mfaRequired } from './mfa-state.js';
+import { HEADER } from '../http/headers.js';
 
 /**
  * `POST /user-authentication`: an API key, Basic credentials, the client id and code, and the
@@ -34,8 +35,8 @@ function login(services: AuthServices): RouteHandlerMethod {
   return async (request) => {
     requireUserAgent(request);
     const owner = await apiKeyOwner(request, services);
-    const clientId = header(request, 'vbasoftware-client-id');
-    const clientCode = header(request, 'vbasoftware-client-code');
+    const clientId = header(request, HEADER.clientId);
+    const clientCode = header(request, HEADER.clientCode);
     const basic = basicCredentials(request.headers.authorization);
     if (!basic || clientId !== owner.clientId) throw unauthorized();
     await services.logins.admit(clientId, basic.username);

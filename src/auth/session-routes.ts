@@ -9,6 +9,7 @@ import { apiKeyOwner, requireUserAgent, sameText, unauthorized, type AuthService
 import { afterPassword, header } from './login.js';
 import { passwordProblem } from './password-policy.js';
 import { hashPassword } from './secrets.js';
+import { HEADER } from '../http/headers.js';
 
 const SESSION_WHY = 'Logged in; or a challenge (`challengeName` NEW_PASSWORD_REQUIRED or SOFTWARE_TOKEN_MFA with a single-use `session`, 5 minutes) instead of tokens';
 const tags = ['Authentication'];
@@ -109,8 +110,8 @@ function changeTemporaryPassword(services: AuthServices): RouteHandlerMethod {
 function refreshTokens(services: AuthServices): RouteHandlerMethod {
   return async (request) => {
     const { clientId, database } = await keyOnly(request, services);
-    const refreshToken = header(request, 'refresh-token');
-    const expired = services.tokens.verifyIgnoringExpiry(header(request, 'expired-id-token'));
+    const refreshToken = header(request, HEADER.refreshToken);
+    const expired = services.tokens.verifyIgnoringExpiry(header(request, HEADER.expiredIdToken));
     if (!refreshToken || !expired?.sessionId) throw unauthorized();
     const rotated = await services.sessions.rotate(
       clientId,
@@ -135,10 +136,10 @@ function refreshTokens(services: AuthServices): RouteHandlerMethod {
 async function keyOnly(request: FastifyRequest, services: AuthServices): Promise<{ clientId: string; database: string }> {
   requireUserAgent(request);
   const owner = await apiKeyOwner(request, services);
-  const clientId = header(request, 'vbasoftware-client-id');
+  const clientId = header(request, HEADER.clientId);
   if (clientId !== owner.clientId) throw unauthorized();
   const storedCode = await services.accounts.clientCode(clientId);
-  if (storedCode === null || !sameText(storedCode, header(request, 'vbasoftware-client-code'))) throw unauthorized();
+  if (storedCode === null || !sameText(storedCode, header(request, HEADER.clientCode))) throw unauthorized();
   const database = header(request, DATABASE_HEADER);
   if (!database) throw badRequest(`The ${DATABASE_HEADER} header is required`);
   return { clientId, database };

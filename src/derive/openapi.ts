@@ -19,6 +19,8 @@ import {
   UserChangeTempPasswordResponse,
   VBAProblemDetails,
 } from './shapes.js';
+import { HEADER, documentedName } from '../http/headers.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE } from '../resources/list-query.js';
 
 /**
  * The OpenAPI 3.1 document of this server, computed from the record descriptions and the operation
@@ -63,30 +65,35 @@ export function openApiDocument(version: string, operations: readonly OperationS
     paths: operationPaths(operations),
     components: {
       securitySchemes: {
-        apiKeyAuth: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+        apiKeyAuth: { type: 'apiKey', in: 'header', name: HEADER.apiKey },
         bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
         basicAuth: { type: 'http', scheme: 'basic' },
       },
       parameters: {
-        database: { name: 'vbasoftware-database', in: 'header', required: true, description: 'Target database', schema: { type: 'string' } },
-        clientId: { name: 'vbasoftware-client-id', in: 'header', required: true, schema: { type: 'string' } },
-        clientCode: { name: 'vbasoftware-client-code', in: 'header', required: true, schema: { type: 'string' } },
+        database: { name: HEADER.database, in: 'header', required: true, description: 'Target database', schema: { type: 'string' } },
+        clientId: { name: HEADER.clientId, in: 'header', required: true, schema: { type: 'string' } },
+        clientCode: { name: HEADER.clientCode, in: 'header', required: true, schema: { type: 'string' } },
         expiredIdToken: {
-          name: 'expired-id-token',
+          name: HEADER.expiredIdToken,
           in: 'header',
           required: true,
           description: 'The id token of the session being refreshed (it may have expired)',
           schema: { type: 'string' },
         },
         refreshToken: {
-          name: 'refresh-token',
+          name: HEADER.refreshToken,
           in: 'header',
           required: true,
           description: 'The refresh token from the last login or refresh; it works once',
           schema: { type: 'string' },
         },
-        page: { name: 'page', in: 'query', description: 'Page number, from 1', schema: { type: 'integer', format: 'int32', minimum: 1, default: 1 } },
-        pageSize: { name: 'pageSize', in: 'query', description: 'Records per page', schema: { type: 'integer', format: 'int32', minimum: 1, maximum: 1000, default: 100 } },
+        page: { name: 'page', in: 'query', description: 'Page number, from 1', schema: { type: 'integer', format: 'int32', minimum: 1, maximum: MAX_PAGE, default: 1 } },
+        pageSize: {
+          name: 'pageSize',
+          in: 'query',
+          description: 'Records per page',
+          schema: { type: 'integer', format: 'int32', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE },
+        },
         sortBy: {
           name: 'sortBy',
           in: 'query',
@@ -95,7 +102,7 @@ export function openApiDocument(version: string, operations: readonly OperationS
           example: 'name:desc,group_ID',
         },
         idempotencyKey: {
-          name: 'Idempotency-Key',
+          name: documentedName(HEADER.idempotencyKey),
           in: 'header',
           description:
             'Makes a retry safe (IETF draft "The Idempotency-Key HTTP Header Field"). The first request with a key is processed and its answer ' +
@@ -121,7 +128,7 @@ export function openApiDocument(version: string, operations: readonly OperationS
           schema: { type: 'boolean', default: false },
         },
         prefer: {
-          name: 'Prefer',
+          name: documentedName(HEADER.prefer),
           in: 'header',
           description:
             'RFC 7240. `handling=strict`: a record carrying a field its type does not have is a 400 naming it (`grp_name: unknown field`), ' +
@@ -131,21 +138,21 @@ export function openApiDocument(version: string, operations: readonly OperationS
         },
       },
       headers: {
-        'x-pagination': {
+        [HEADER.pagination]: {
           description: 'Paging totals as compact JSON, e.g. `{"TotalCount":250,"TotalPages":3,"CurrentPage":1,"PageSize":100}`',
           schema: { type: 'string' },
         },
-        'x-activity-id': { description: 'The activityID of the response', schema: { type: 'string', format: 'uuid' } },
-        'Retry-After': { description: 'Seconds until a retry may succeed (the rate limit lets a request through, or a database connection comes free)', schema: { type: 'integer' } },
-        'x-batch-summary': {
+        [HEADER.activityId]: { description: 'The activityID of the response', schema: { type: 'string', format: 'uuid' } },
+        [documentedName(HEADER.retryAfter)]: { description: 'Seconds until a retry may succeed (the rate limit lets a request through, or a database connection comes free)', schema: { type: 'integer' } },
+        [HEADER.batchSummary]: {
           description:
             'Counts of the answer by outcome: `created=…; updated=…; invalid=…; unresolved=…; failed=…` (201, 200, 400, 422, and 424/500). ' +
             'With `validateOnly=true` the counts are what would happen.',
           schema: { type: 'string' },
           example: 'created=2; updated=1; invalid=0; unresolved=0; failed=0',
         },
-        'Idempotent-Replayed': { description: '`true` when this answer is the stored answer of an earlier request with the same Idempotency-Key', schema: { type: 'string', enum: ['true'] } },
-        'Preference-Applied': { description: 'RFC 7240: `handling=strict` when the request asked for it', schema: { type: 'string' } },
+        [documentedName(HEADER.idempotentReplayed)]: { description: '`true` when this answer is the stored answer of an earlier request with the same Idempotency-Key', schema: { type: 'string', enum: ['true'] } },
+        [documentedName(HEADER.preferenceApplied)]: { description: 'RFC 7240: `handling=strict` when the request asked for it', schema: { type: 'string' } },
       },
       schemas: schemas(),
     },

@@ -30,6 +30,7 @@ import { ApiError, unavailable } from './errors.js';
 import { mountOperations } from './operation.js';
 import { operations, operationTable } from './operation-table.js';
 import { tenancy } from './tenancy.js';
+import { HEADER, REQUEST_HEADERS, RESPONSE_HEADERS } from './headers.js';
 
 export type AppConfig = Pick<
   Config,
@@ -105,7 +106,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return503OnClosing: false,
     // Errors the router raises before any hook (a malformed URL) get the same envelope.
     frameworkErrors: (error, request, reply) => {
-      reply.header('x-activity-id', request.id);
+      reply.header(HEADER.activityId, request.id);
       void sendProblem(error, request, reply);
     },
   });
@@ -117,7 +118,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     closing = true;
   });
   app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-activity-id', request.id);
+    reply.header(HEADER.activityId, request.id);
     // While draining, requests already in flight finish; new ones on kept-alive connections are turned away.
     if (closing) throw new ApiError(503, 'The server is shutting down. Retry shortly.', undefined, { connection: 'close' });
   });
@@ -137,19 +138,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Browsers may call the API from any origin: credentials travel in headers, never in cookies.
   await app.register(cors, {
     origin: '*',
-    allowedHeaders: [
-      'authorization',
-      'content-type',
-      'x-api-key',
-      'vbasoftware-database',
-      'vbasoftware-client-id',
-      'vbasoftware-client-code',
-      'idempotency-key',
-      'prefer',
-      'expired-id-token',
-      'refresh-token',
-    ],
-    exposedHeaders: ['x-pagination', 'x-activity-id', 'retry-after', 'x-batch-summary', 'idempotent-replayed', 'preference-applied'],
+    allowedHeaders: [...REQUEST_HEADERS],
+    exposedHeaders: [...RESPONSE_HEADERS],
     methods: ['GET', 'POST', 'PUT', 'DELETE'],
   });
 

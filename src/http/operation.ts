@@ -3,6 +3,7 @@ import type { FastifyInstance, onRequestAsyncHookHandler, preHandlerAsyncHookHan
 import type { AuthServices } from '../auth/guard.js';
 import type { AppConfig } from './app.js';
 import type { Store } from '../store/store.js';
+import { documentedName, HEADER } from './headers.js';
 
 /**
  * One HTTP operation, described once: the Fastify route and the OpenAPI operation are both made
@@ -126,6 +127,11 @@ export function operationPaths(operations: readonly OperationSpec[]): Record<str
 
 export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 export const parameter = (name: string) => ({ $ref: `#/components/parameters/${name}` });
+/** A documented response header, as `{name: {$ref}}` to spread into a response's headers. */
+export const header = (name: string) => {
+  const documented = documentedName(name);
+  return { [documented]: { $ref: `#/components/headers/${documented}` } };
+};
 
 /** Why each status can happen; the body is always the route's envelope, with `error` set for failures. */
 const WHY: Record<number, string> = {
@@ -149,7 +155,7 @@ const WHY: Record<number, string> = {
 export function response(status: number, envelope: string | null, headers: Record<string, object> = {}, description?: string): ResponseObject {
   return {
     description: description ?? `${STATUS_CODES[status]}: ${WHY[status]}`,
-    headers: { 'x-activity-id': { $ref: '#/components/headers/x-activity-id' }, ...headers },
+    headers: { ...header(HEADER.activityId), ...headers },
     ...(envelope ? { content: { 'application/json': { schema: ref(envelope) } } } : {}),
   };
 }
@@ -160,7 +166,7 @@ export function responses(envelope: string, own: Record<number, ResponseObject>,
   for (const status of [400, 401, 403, ...extra, 429, 500, 503]) {
     // 429 (rate limit) and 503 (no database connection came free in time) say when to retry.
     const retry = status === 429 || status === 503;
-    all[status] = retry ? response(status, envelope, { 'Retry-After': { $ref: '#/components/headers/Retry-After' } }) : response(status, envelope);
+    all[status] = retry ? response(status, envelope, header(HEADER.retryAfter)) : response(status, envelope);
   }
   return all;
 }

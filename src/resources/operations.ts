@@ -1,6 +1,7 @@
 import { referrersOf, type Entity } from '../entities/index.js';
-import { body, parameter, ref, response, responses, type AppServices, type Handler, type OperationGroup, type OperationSpec } from '../http/operation.js';
+import { body, header, parameter, ref, response, responses, type AppServices, type Handler, type OperationGroup, type OperationSpec } from '../http/operation.js';
 import { recordHandlers } from './routes.js';
+import { HEADER } from '../http/headers.js';
 
 /** The six operations every record type has, by what they do. */
 export type RecordRole = 'list' | 'create' | 'get' | 'replace' | 'remove' | 'batch';
@@ -10,11 +11,7 @@ const capitalise = (text: string) => text.replace(/(^|\s)\S/g, (letter) => lette
 export const singularName = (entity: Entity) => capitalise(entity.label).replace(/\s/g, '');
 export const pluralName = (entity: Entity) => capitalise(entity.path.replace(/-/g, ' ')).replace(/\s/g, '');
 
-const BATCH_HEADERS = {
-  'x-batch-summary': { $ref: '#/components/headers/x-batch-summary' },
-  'Idempotent-Replayed': { $ref: '#/components/headers/Idempotent-Replayed' },
-  'Preference-Applied': { $ref: '#/components/headers/Preference-Applied' },
-};
+const BATCH_HEADERS = { ...header(HEADER.batchSummary), ...header(HEADER.idempotentReplayed), ...header(HEADER.preferenceApplied) };
 
 /**
  * The operations of one record type, computed from its description: paths, parameters, bodies and
@@ -55,7 +52,7 @@ export function recordOperations(entity: Entity): Record<RecordRole, OperationSp
       pathParameters: database,
       summary: `List ${entity.label} records, a page at a time`,
       parameters: [parameter('page'), parameter('pageSize'), parameter('sortBy'), ...filters],
-      responses: responses(list, { 200: response(200, list, { 'x-pagination': { $ref: '#/components/headers/x-pagination' } }) }, []),
+      responses: responses(list, { 200: response(200, list, header(HEADER.pagination)) }, []),
     },
     create: {
       ...common,

@@ -22,6 +22,7 @@ import { parseListQuery } from './list-query.js';
 import type { RecordRole } from './operations.js';
 import { sendListPage } from './list-response.js';
 import { repository } from './repository.js';
+import { HEADER } from '../http/headers.js';
 
 export interface ResourceOptions {
   readonly maxBatchRecords: number;
@@ -45,19 +46,19 @@ export function recordHandlers(entity: Entity, options: ResourceOptions): Record
     const query = request.query as Record<string, unknown>;
     const validateOnly = flag(query, 'validateOnly');
     const allOrNone = flag(query, 'allOrNone');
-    const strict = strictHandling(request.headers.prefer);
+    const strict = strictHandling(request.headers[HEADER.prefer]);
     const key = idempotencyKey(request.headers[IDEMPOTENCY_HEADER]);
     const answer = (results: readonly BatchOutcome[]): StoredAnswer => ({
       status: 207,
       headers: {
-        'x-batch-summary': Object.entries(summarise(results)).map(([name, count]) => `${name}=${count}`).join('; '),
-        ...(strict ? { 'preference-applied': 'handling=strict' } : {}),
+        [HEADER.batchSummary]: Object.entries(summarise(results)).map(([name, count]) => `${name}=${count}`).join('; '),
+        ...(strict ? { [HEADER.preferenceApplied]: 'handling=strict' } : {}),
       },
       body: JSON.stringify(success(request.id, results)),
     });
     const context = { user: user(request), activityID: request.id, log: request.log };
     const send = (sent: StoredAnswer, replayed: boolean) => {
-      const summary = sent.headers['x-batch-summary'];
+      const summary = sent.headers[HEADER.batchSummary];
       const ms = performance.now() - started;
       request.log.info(
         { entity: entity.name, records: body.length, summary, ms: Math.round(ms), recordsPerSecond: Math.round(body.length / (ms / 1000)), validateOnly, allOrNone, replayed },
