@@ -15,9 +15,11 @@ export interface ApiKeyOwner {
 }
 
 /**
- * Active keys found recently, per registry: a request then costs no registry query. A revocation
- * clears it at once in this process; other processes sharing a PostgreSQL registry notice within
- * KEY_CACHE_MS. Unknown keys are not cached (nothing to gain from remembering garbage).
+ * Active keys found recently, per registry: a request then costs no registry query. `revokeKey`
+ * clears it only for the Accounts of this process on the same registry (tests do that); the usual
+ * revocation, `vbapi key revoke`, runs in a process of its own, so a running server stops
+ * accepting the key within KEY_CACHE_MS. Unknown keys are not cached (nothing to gain from
+ * remembering garbage).
  */
 export const KEY_CACHE_MS = 5_000;
 const keyCaches = new WeakMap<Database, TtlCache<ApiKeyOwner>>();

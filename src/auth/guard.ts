@@ -30,11 +30,17 @@ export function requireUserAgent(request: FastifyRequest): void {
   if (!request.headers['user-agent']?.trim()) throw forbidden('A User-Agent header is required');
 }
 
-/** The client of the request's `x-api-key`, after taking one token from that key's rate-limit bucket. */
+/** The client of the request's `x-api-key`; 401 when there is none or it is not an active key. */
 export async function apiKeyOwner(request: FastifyRequest, services: AuthServices): Promise<ApiKeyOwner> {
   const key = request.headers[HEADER.apiKey];
   const owner = typeof key === 'string' && key ? await services.accounts.keyOwner(key) : null;
   if (!owner) throw unauthorized();
+  return owner;
+}
+
+/** The request's API key, after taking one token from that key's rate-limit bucket (429 when it is empty). */
+export async function meteredApiKeyOwner(request: FastifyRequest, services: AuthServices): Promise<ApiKeyOwner> {
+  const owner = await apiKeyOwner(request, services);
   const verdict = await services.limiter?.take(owner.keyId);
   if (verdict && !verdict.allowed) {
     throw new ApiError(429, `Rate limit exceeded for this API key; retry after ${verdict.retryAfterSeconds} s`, undefined, {
@@ -48,7 +54,7 @@ export async function apiKeyOwner(request: FastifyRequest, services: AuthService
 export function authenticate(services: AuthServices) {
   return async function requireCredentials(request: FastifyRequest): Promise<void> {
     requireUserAgent(request);
-    const owner = await apiKeyOwner(request, services);
+    const owner = await meteredApiKeyOwner(request, services);
     const match = /^Bearer +(\S+)\s*$/i.exec(request.headers.authorization ?? '');
     const identity = match ? services.tokens.verify(match[1]!) : null;
     if (!identity || identity.clientId !== owner.clientId) throw unauthorized();

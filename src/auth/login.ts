@@ -5,7 +5,7 @@ import { badRequest, forbidden } from '../http/errors.js';
 import { operationGroup, parameter, response, responses } from '../http/operation.js';
 import { DATABASE_HEADER } from '../http/tenancy.js';
 import { createChallenge, issueSession, type ChallengeSubject } from './challenges.js';
-import { apiKeyOwner, requireUserAgent, sameText, unauthorized, type AuthServices } from './guard.js';
+import { meteredApiKeyOwner, requireUserAgent, sameText, unauthorized, type AuthServices } from './guard.js';
 import { mfaRequired } from './mfa-state.js';
 import { HEADER } from '../http/headers.js';
 
@@ -34,7 +34,7 @@ export const loginOperations = operationGroup(
 function login(services: AuthServices): RouteHandlerMethod {
   return async (request) => {
     requireUserAgent(request);
-    const owner = await apiKeyOwner(request, services);
+    const owner = await meteredApiKeyOwner(request, services);
     const clientId = header(request, HEADER.clientId);
     const clientCode = header(request, HEADER.clientCode);
     const basic = basicCredentials(request.headers.authorization);

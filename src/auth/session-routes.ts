@@ -5,7 +5,7 @@ import { badRequest } from '../http/errors.js';
 import { body, operationGroup, parameter, ref, response, responses } from '../http/operation.js';
 import { DATABASE_HEADER } from '../http/tenancy.js';
 import { findChallenge, consumeChallenge } from './challenges.js';
-import { apiKeyOwner, requireUserAgent, sameText, unauthorized, type AuthServices } from './guard.js';
+import { meteredApiKeyOwner, requireUserAgent, sameText, unauthorized, type AuthServices } from './guard.js';
 import { afterPassword, header } from './login.js';
 import { passwordProblem } from './password-policy.js';
 import { hashPassword } from './secrets.js';
@@ -135,7 +135,7 @@ function refreshTokens(services: AuthServices): RouteHandlerMethod {
 
 async function keyOnly(request: FastifyRequest, services: AuthServices): Promise<{ clientId: string; database: string }> {
   requireUserAgent(request);
-  const owner = await apiKeyOwner(request, services);
+  const owner = await meteredApiKeyOwner(request, services);
   const clientId = header(request, HEADER.clientId);
   if (clientId !== owner.clientId) throw unauthorized();
   const storedCode = await services.accounts.clientCode(clientId);

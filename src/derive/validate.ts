@@ -74,7 +74,14 @@ function compileValidator(entity: Entity, maxTextChars: number): (input: unknown
       return { ok: false, errors: [{ field: 'record', message: 'must be a JSON object' }] };
     }
     const failed = new Set<string>();
-    if (!check(input)) for (const error of check.errors ?? []) failed.add(fieldOf(error));
+    // Fields whose JSON type Ajv refused: their message names the type, as Ajv decided it.
+    const wrongType = new Set<string>();
+    if (!check(input)) {
+      for (const error of check.errors ?? []) {
+        failed.add(fieldOf(error));
+        if (error.keyword === 'type') wrongType.add(fieldOf(error));
+      }
+    }
     const record = input as Record<string, unknown>;
     for (const field of entity.clientFields) {
       if (failed.has(field.name)) continue;
@@ -88,7 +95,7 @@ function compileValidator(entity: Entity, maxTextChars: number): (input: unknown
     if (failed.size === 0) return { ok: true, row: record as Row };
     const errors = entity.clientFields
       .filter((field) => failed.has(field.name))
-      .map((field) => ({ field: field.name, message: messageFor(field, record[field.name], maxLengthOf(field)) }));
+      .map((field) => ({ field: field.name, message: messageFor(field, record[field.name], wrongType.has(field.name), maxLengthOf(field)) }));
     for (const name of failed) if (!fieldByName.has(name)) errors.push({ field: name, message: 'is invalid' });
     return { ok: false, errors };
   };
@@ -144,16 +151,14 @@ const TYPE_NAME: Record<Field['type'], string> = {
   'date-time': 'a date-time string',
 };
 
-/** The message for a field that failed, phrased from its description rather than Ajv's wording. */
-function messageFor(field: Field, value: unknown, maxLength = field.maxLength): string {
+/**
+ * The message for a field that failed, phrased from its description rather than Ajv's wording.
+ * Whether the JSON type was wrong is Ajv's verdict (`wrongType`), not decided again here.
+ */
+export function messageFor(field: Field, value: unknown, wrongType: boolean, maxLength = field.maxLength): string {
   if (value === undefined) return 'is required';
   if (value === null) return 'must not be null';
-  const typeOk =
-    (field.type === 'string' || field.type === 'date-time') ? typeof value === 'string'
-    : field.type === 'boolean' ? typeof value === 'boolean'
-    : field.type === 'int32' ? Number.isInteger(value)
-    : typeof value === 'number' && Number.isFinite(value);
-  if (!typeOk) return `must be ${TYPE_NAME[field.type]}${field.nullable ? ' or null' : ''}`;
+  if (wrongType) return `must be ${TYPE_NAME[field.type]}${field.nullable ? ' or null' : ''}`;
   if (field.type === 'int32') return `must be a 32-bit integer (${INT32.minimum} to ${INT32.maximum})`;
   if (field.type === 'date-time') return 'must be an ISO 8601 date-time, e.g. 2024-01-02T03:04:05Z or 2024-01-02';
   const text = value as string;

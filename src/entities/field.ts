@@ -1,6 +1,6 @@
 /**
  * The vocabulary every record description is written in. One call = one field;
- * validation, SQL, and (later) OpenAPI are all computed from these objects.
+ * validation, SQL, COPY text and the OpenAPI schemas are all computed from these objects.
  */
 export type FieldType = 'string' | 'boolean' | 'int32' | 'double' | 'date-time';
 
