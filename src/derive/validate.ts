@@ -1,5 +1,5 @@
 import { Ajv, type ErrorObject } from 'ajv';
-import type { Entity, Field } from '../entities/index.js';
+import type { ClientRecord, Entity, Field } from '../entities/index.js';
 import { parseDateTime } from './dates.js';
 import { INT32, inputSchema } from './json-schema.js';
 import type { FieldError } from './shapes.js';
@@ -22,7 +22,8 @@ export function rowsJson(entity: Entity, rows: Row | readonly Row[]): string {
 
 export type { FieldError } from './shapes.js';
 
-export type Validation = { readonly ok: true; readonly row: Row } | { readonly ok: false; readonly errors: FieldError[] };
+/** A validation's verdict; a valid row is typed by its record's field list when the entity's type is known. */
+export type Validation<Typed = unknown> = { readonly ok: true; readonly row: Row & Typed } | { readonly ok: false; readonly errors: FieldError[] };
 
 /**
  * The validation policy, set on purpose: no type coercion ("5" is not an integer), no defaults
@@ -55,12 +56,16 @@ const isUncappedText = (field: Field) => field.type === 'string' && field.maxLen
 const validators = new WeakMap<Entity, Map<number, (input: unknown) => Validation>>();
 
 /** The validator of one record type (compiled on first use for this cap): Ajv for shape, then one pass for dates and text. */
-export function recordValidator(entity: Entity, limits: TextLimits = { maxTextChars: DEFAULT_MAX_TEXT_CHARS }): (input: unknown) => Validation {
+export function recordValidator<E extends Entity>(
+  entity: E,
+  limits: TextLimits = { maxTextChars: DEFAULT_MAX_TEXT_CHARS },
+): (input: unknown) => Validation<ClientRecord<E>> {
   const byCap = validators.get(entity) ?? new Map<number, (input: unknown) => Validation>();
   validators.set(entity, byCap);
   let validator = byCap.get(limits.maxTextChars);
   if (!validator) byCap.set(limits.maxTextChars, (validator = compileValidator(entity, limits.maxTextChars)));
-  return validator;
+  // What compileValidator checked is exactly the entity's client fields, so its rows are ClientRecord<E>.
+  return validator as (input: unknown) => Validation<ClientRecord<E>>;
 }
 
 function compileValidator(entity: Entity, maxTextChars: number): (input: unknown) => Validation {

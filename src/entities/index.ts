@@ -3,7 +3,7 @@ import { benefitCategory } from './benefit-category.js';
 import type { Entity } from './entity.js';
 import { group } from './group.js';
 
-export type { Entity } from './entity.js';
+export type { ClientRecord, Entity, RecordType } from './entity.js';
 export type { Field, FieldType } from './field.js';
 export { benefit, benefitCategory, group };
 

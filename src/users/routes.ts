@@ -41,7 +41,7 @@ export function userHandlers(services: AuthServices, options: UserRouteOptions):
   };
   const admin = (handler: RouteHandlerMethod): Handler => ({ preHandler: administrator, handler });
   const userIdOf = (request: FastifyRequest) => (request.params as { userID: string }).userID;
-  const checked = (body: unknown): Row => {
+  const checked = (body: unknown) => {
     const result = validate(body);
     if (!result.ok) throw badRequest(describeErrors(result.errors), result.errors);
     return result.row;
@@ -74,13 +74,14 @@ export function userHandlers(services: AuthServices, options: UserRouteOptions):
   const create = admin(async (request) => {
     const row = checked(request.body);
     const errors = newUserProblems(row);
-    if (errors.length) throw badRequest(describeErrors(errors), errors);
-    const passwordHash = await hash(request, row.password as string);
+    // A new user without a password always has an error saying so.
+    if (errors.length || row.password === null) throw badRequest(describeErrors(errors), errors);
+    const passwordHash = await hash(request, row.password);
     const scope = scopeOf(request);
     if (!(await directory.insert(services.registry, scope, row, passwordHash, by(request)))) {
       throw new ApiError(409, `User "${row.user_ID}" already exists`);
     }
-    return success(request.id, await directory.get(scope, row.user_ID as string));
+    return success(request.id, await directory.get(scope, row.user_ID));
   });
 
   const replace = admin(async (request) => {
@@ -94,7 +95,7 @@ export function userHandlers(services: AuthServices, options: UserRouteOptions):
       const weak = passwordProblem(userId, password);
       if (weak) throw badRequest(`password: ${weak}`, [{ field: 'password', message: weak }]);
     }
-    const passwordHash = password == null ? null : await hash(request, password as string);
+    const passwordHash = password == null ? null : await hash(request, password);
     const scope = scopeOf(request);
     const replaced = await services.registry.transaction(async (tx) => {
       const done = await directory.replace(tx, scope, row, passwordHash, by(request));
