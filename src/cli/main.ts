@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { Accounts } from '../auth/accounts.js';
+import { AccountError, Accounts, MAX_USERNAME_LENGTH, MIN_PASSWORD_LENGTH } from '../auth/accounts.js';
 import { API_KEY_PREFIX_LENGTH } from '../auth/secrets.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { Store, StoreError } from '../store/store.js';
@@ -98,7 +98,7 @@ const commands: Record<string, Command> = {
   'user create': {
     args: '<clientId> <username> (--password <pw> | --password-stdin) --database <name> [--database <name> …]',
     arity: 2,
-    summary: 'Create a user of a client, granted one or more databases (usernames 1-20 characters, passwords at least 8).',
+    summary: `Create a user of a client, granted one or more databases (usernames 1-${MAX_USERNAME_LENGTH} characters, passwords at least ${MIN_PASSWORD_LENGTH}).`,
     options: ['password', 'password-stdin', 'database'],
     run: async (store, [clientId, username], values) => {
       const password = values['password-stdin'] ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : values.password;
@@ -211,7 +211,7 @@ async function withStore(config: Config, work: (store: Store) => Promise<void>):
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  const known = error instanceof UsageError || error instanceof ConfigError || error instanceof StoreError;
+  const known = error instanceof UsageError || error instanceof ConfigError || error instanceof StoreError || error instanceof AccountError;
   const message = error instanceof Error ? error.message : String(error);
   // A bare `vbapi` gets the whole usage, as is; everything else one line.
   console.error(error instanceof UsageError && error.cause === 'bare' ? message : `vbapi: ${known ? message : `error: ${message}`}`);
