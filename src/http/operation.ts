@@ -40,6 +40,14 @@ export interface ResponseObject {
   readonly content?: { readonly 'application/json': { readonly schema: { readonly $ref: string } } };
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The operation a route serves, and the statuses the table documents for it. */
+    operationId?: string;
+    statuses?: ReadonlySet<number>;
+  }
+}
+
 /** What handlers are built from, once per app. */
 export interface AppServices {
   readonly store: Store;
@@ -76,6 +84,11 @@ export async function mountOperations(
   services: AppServices,
   bearerHooks: readonly onRequestAsyncHookHandler[],
 ): Promise<void> {
+  // A status the table does not list for the operation is a gap in the document: say so in the log.
+  app.addHook('onResponse', async (request, reply) => {
+    const { operationId, statuses } = request.routeOptions.config;
+    if (statuses?.size && !statuses.has(reply.statusCode)) request.log.warn({ operationId, status: reply.statusCode }, 'status not documented for this operation');
+  });
   const bound = groups.map((group) => ({ operations: group.operations, handlers: group.handlers(services) as Readonly<Record<string, Handler>> }));
   const route = (scope: FastifyInstance, spec: OperationSpec, handlers: Readonly<Record<string, Handler>>) => {
     const handler = handlers[spec.operationId];
@@ -83,6 +96,7 @@ export async function mountOperations(
     scope.route({
       method: spec.method.toUpperCase() as Uppercase<OperationSpec['method']>,
       url: fastifyPath(spec.path),
+      config: { operationId: spec.operationId, statuses: new Set(Object.keys(spec.responses).map(Number)) },
       ...(typeof handler === 'function' ? { handler } : handler),
     });
   };
