@@ -24,6 +24,8 @@ export interface Entity<Fields extends readonly Field[] = readonly Field[]> exte
   readonly batchPath: string;
   /** Fields a client writes (everything but the server-owned audit fields). */
   readonly clientFields: readonly Field[];
+  /** Their names, in order (what the upsert statements' JSON carries). */
+  readonly clientFieldNames: readonly string[];
   /** Fields referring to another entity's key. */
   readonly references: readonly Field[];
 }
@@ -42,6 +44,7 @@ export function defineEntity<const Fields extends readonly Field[]>(description:
     key,
     batchPath: `${description.path}-batch`,
     clientFields: description.fields.filter((field) => !field.audit),
+    clientFieldNames: description.fields.filter((field) => !field.audit).map((field) => field.name),
     references: description.fields.filter((field) => field.references),
   };
 }
