@@ -7,7 +7,7 @@ import type { Lockout } from './lockout.js';
 import type { LoginLimits } from './login-limits.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Sessions } from './sessions.js';
-import type { Tokens } from './tokens.js';
+import type { Identity, Tokens } from './tokens.js';
 import { HEADER } from '../http/headers.js';
 
 export interface AuthServices {
@@ -63,6 +63,16 @@ export function authenticate(services: AuthServices) {
     if (!identity.sessionId || !(await services.sessions.isActive(identity.sessionId))) throw unauthorized();
     request.identity = identity;
   };
+}
+
+/** Who is calling, as the authenticated scope proved it: every bearer operation has one, with its session. */
+export type Caller = Identity & { readonly sessionId: string };
+
+/** The caller of a bearer operation (set by `authenticate`); a 401 should a handler ever run without one. */
+export function caller(request: FastifyRequest): Caller {
+  const identity = request.identity;
+  if (!identity?.sessionId) throw unauthorized();
+  return { ...identity, sessionId: identity.sessionId };
 }
 
 export function sameText(a: string, b: string): boolean {

@@ -5,7 +5,7 @@ import { badRequest } from '../http/errors.js';
 import { body, operationGroup, parameter, ref, response, responses } from '../http/operation.js';
 import { DATABASE_HEADER } from '../http/tenancy.js';
 import { findChallenge, consumeChallenge } from './challenges.js';
-import { meteredApiKeyOwner, requireUserAgent, sameText, unauthorized, type AuthServices } from './guard.js';
+import { caller, meteredApiKeyOwner, requireUserAgent, sameText, unauthorized, type AuthServices } from './guard.js';
 import { afterPassword, header } from './login.js';
 import { passwordProblem } from './password-policy.js';
 import { hashPassword } from './secrets.js';
@@ -70,12 +70,12 @@ export const sessionOperations = operationGroup(
     ChangeTemporaryPassword: changeTemporaryPassword(auth),
     RefreshTokens: refreshTokens(auth),
     Logout: async (request, reply) => {
-      await auth.sessions.revoke(request.identity!.sessionId!, 'logout');
+      await auth.sessions.revoke(caller(request).sessionId, 'logout');
       return reply.code(204).send();
     },
     Kick: async (request, reply) => {
-      const { clientId, username, sessionId } = request.identity!;
-      await auth.sessions.kickOldestOther(clientId, username, sessionId!);
+      const { clientId, username, sessionId } = caller(request);
+      await auth.sessions.kickOldestOther(clientId, username, sessionId);
       return reply.code(204).send();
     },
   }),

@@ -3,7 +3,7 @@ import { describeErrors, recordValidator, type FieldError, type Row } from '../d
 import { user } from '../entities/user.js';
 import { success } from '../http/envelope.js';
 import { ApiError, badRequest, forbidden, notFound, payloadTooLarge } from '../http/errors.js';
-import { unauthorized, type AuthServices } from '../auth/guard.js';
+import { caller, unauthorized, type AuthServices } from '../auth/guard.js';
 import { passwordProblem } from '../auth/password-policy.js';
 import { hashPassword, newPassword } from '../auth/secrets.js';
 import { parseListQuery } from '../resources/list-query.js';
@@ -33,10 +33,10 @@ export interface UserRouteOptions {
 export function userHandlers(services: AuthServices, options: UserRouteOptions): UserHandlers {
   const directory = new UserDirectory(services.registry);
   const validate = recordValidator(user, options);
-  const scopeOf = (request: FastifyRequest): Scope => ({ clientId: request.identity!.clientId, database: request.identity!.database });
-  const by = (request: FastifyRequest) => request.identity!.username;
+  const scopeOf = (request: FastifyRequest): Scope => ({ clientId: caller(request).clientId, database: caller(request).database });
+  const by = (request: FastifyRequest) => caller(request).username;
   const administrator = async (request: FastifyRequest) => {
-    const { clientId, username } = request.identity!;
+    const { clientId, username } = caller(request);
     if (!(await directory.isAdministrator(clientId, username))) throw forbidden('Only an administrator may manage users');
   };
   const admin = (handler: RouteHandlerMethod): Handler => ({ preHandler: administrator, handler });
@@ -46,7 +46,7 @@ export function userHandlers(services: AuthServices, options: UserRouteOptions):
     if (!result.ok) throw badRequest(describeErrors(result.errors), result.errors);
     return result.row;
   };
-  const hash = (request: FastifyRequest, password: string) => services.logins.hash(request.identity!.clientId, () => hashPassword(password));
+  const hash = (request: FastifyRequest, password: string) => services.logins.hash(caller(request).clientId, () => hashPassword(password));
   const found = async (request: FastifyRequest, userId: string) => {
     const record = await directory.get(scopeOf(request), userId);
     if (!record) throw notFound(`No user "${userId}"`);
@@ -167,7 +167,7 @@ export function userHandlers(services: AuthServices, options: UserRouteOptions):
   // Any user, for themself: no administrator needed.
   const ChangePassword: RouteHandlerMethod = async (request) => {
     const userId = userIdOf(request);
-    const { clientId, username } = request.identity!;
+    const { clientId, username } = caller(request);
     if (userId !== username) throw forbidden('You may change only your own password');
     const body = request.body as Record<string, unknown> | undefined;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('The body must be a UserResetPasswordRequest object');
