@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { messageFor, recordValidator } from '../src/derive/validate.js';
 import { ident, statements } from '../src/derive/sql.js';
 import { entities, entityNamed, referrersOf } from '../src/entities/index.js';
-import { withoutVendorPrefix } from '../src/http/app.js';
+import { withoutVendorPrefix } from '../src/http/vendor-prefix.js';
 import type { ApiError } from '../src/http/errors.js';
 import { fastifyPath, operationPaths } from '../src/http/operation.js';
 import { operations } from '../src/http/operation-table.js';

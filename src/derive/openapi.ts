@@ -20,6 +20,7 @@ import {
   VBAProblemDetails,
 } from './shapes.js';
 import { HEADER, documentedName } from '../http/headers.js';
+import { VENDOR_PREFIX } from '../http/vendor-prefix.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE } from '../resources/list-query.js';
 
 /**
@@ -52,7 +53,7 @@ export function openApiDocument(version: string, operations: readonly OperationS
     },
     servers: [
       { url: '/', description: 'This server' },
-      { url: '/vbasoftware', description: "This server, under the vendor's base path" },
+      { url: VENDOR_PREFIX, description: "This server, under the vendor's base path" },
     ],
     security: [{ apiKeyAuth: [], bearerAuth: [] }],
     // Authentication first: it is the first thing a reader of /docs has to do.

@@ -28,8 +28,9 @@ import { pathOf } from './context.js';
 import { failure } from './envelope.js';
 import { ApiError, unavailable } from './errors.js';
 import { mountOperations } from './operation.js';
-import { operations, operationTable } from './operation-table.js';
+import { operationTable } from './operation-table.js';
 import { tenancy } from './tenancy.js';
+import { withoutVendorPrefix } from './vendor-prefix.js';
 import { HEADER, REQUEST_HEADERS, RESPONSE_HEADERS } from './headers.js';
 
 export type AppConfig = Pick<
@@ -66,24 +67,6 @@ export interface AppOptions {
 
 /** How long a request waits for room in the in-flight body budget before it gets 503. */
 const BODY_BUDGET_WAIT_MS = 2_000;
-
-/** The vendor's base path: every operation is also served under it. */
-export const VENDOR_PREFIX = '/vbasoftware';
-
-/** The first path segments of the operations: `/vbasoftware/<one of these>…` is served as `/<…>`. */
-const operationRoots = new Set(operations.map((operation) => operation.path.split('/')[1]));
-
-/**
- * `/vbasoftware/groups/X` → `/groups/X`, before routing, so the API is registered (and its
- * validators compiled) once. Only operations are aliased: `/vbasoftware/docs` stays unknown, as
- * before. `request.originalUrl` keeps what the client sent (problem details' `instance`).
- */
-export function withoutVendorPrefix(url: string): string {
-  if (!url.startsWith(`${VENDOR_PREFIX}/`)) return url;
-  const rest = url.slice(VENDOR_PREFIX.length);
-  const root = /^\/([^/?#]*)/.exec(rest)?.[1] ?? '';
-  return operationRoots.has(root) ? rest : url;
-}
 
 /** Builds the application without listening: tests inject into it, `vbapi serve` listens. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
