@@ -5,7 +5,7 @@ import { ident, statements } from '../src/derive/sql.js';
 import { entities, entityNamed, referrersOf } from '../src/entities/index.js';
 import { withoutVendorPrefix } from '../src/http/vendor-prefix.js';
 import type { ApiError } from '../src/http/errors.js';
-import { fastifyPath, operationPaths } from '../src/http/operation.js';
+import { fastifyPath, notImplementedGroup, operationPaths, type AppServices } from '../src/http/operation.js';
 import { operations } from '../src/http/operation-table.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, parseListQuery } from '../src/resources/list-query.js';
 
@@ -60,6 +60,18 @@ test('the document paths are the table, in order; Fastify paths are derived', ()
     // 422 on writes exactly when this record refers to another.
     assert.equal(item.put!.responses[422] !== undefined, entity.references.length > 0, entity.name);
   }
+});
+
+test('a not-implemented operation documents 501 (and the usual statuses) and answers it naming the route', async () => {
+  const group = notImplementedGroup([
+    { operationId: 'ForgotPassword', method: 'post', path: '/forgot-password', access: 'key', tags: ['Authentication'], summary: 'Not offered', envelope: 'StringVBAResponse' },
+  ]);
+  const [spec] = group.operations;
+  assert.deepEqual(Object.keys(spec!.responses).map(Number), [400, 401, 403, 429, 500, 501, 503]);
+  const handler = group.handlers({} as AppServices).ForgotPassword;
+  assert.equal(typeof handler, 'function');
+  const run = handler as (this: unknown, request: unknown, reply: unknown) => Promise<unknown>;
+  await assert.rejects(run.call(null, {}, {}), { status: 501, message: 'POST /forgot-password is not implemented by this server' });
 });
 
 test('/vbasoftware is rewritten away for operations only', () => {

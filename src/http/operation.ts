@@ -3,6 +3,7 @@ import type { FastifyInstance, onRequestAsyncHookHandler, preHandlerAsyncHookHan
 import type { AuthServices } from '../auth/guard.js';
 import type { AppConfig } from './app.js';
 import type { Store } from '../store/store.js';
+import { ApiError } from './errors.js';
 import { documentedName, HEADER } from './headers.js';
 
 /**
@@ -162,6 +163,7 @@ const WHY: Record<number, string> = {
   422: 'The record refers to a record that does not exist',
   429: 'Rate limit exceeded; see Retry-After',
   500: 'Unexpected fault (details are logged under the activityID)',
+  501: 'This server does not offer this operation (the vendor delivers its codes by e-mail through its own service)',
   503: 'The database is unavailable, the server is shutting down, or it holds too many request bodies at once; see Retry-After',
 };
 
@@ -192,3 +194,21 @@ export const body = (schema: object, description: string) => ({
   description,
   content: Object.fromEntries(JSON_BODY_TYPES.map((type) => [type, { schema }])),
 });
+
+/**
+ * Operations the contract lists but this server answers 501 for (contract 6.5): mounted and
+ * documented like any other, each answering in the envelope with a detail naming the route.
+ */
+export function notImplementedGroup<const Id extends string>(
+  specs: readonly (Omit<OperationSpec<Id>, 'responses'> & { readonly envelope: string })[],
+): OperationGroup<Id> {
+  const operations = specs.map(({ envelope, ...spec }): OperationSpec<Id> => ({
+    ...spec,
+    responses: responses(envelope, { 501: response(501, envelope) }, []),
+  }));
+  const answer = (spec: OperationSpec<Id>): Handler => async () => {
+    throw new ApiError(501, `${spec.method.toUpperCase()} ${spec.path} is not implemented by this server`);
+  };
+  // One handler per spec, keyed by its operationId: what Record<Id, Handler> says, which fromEntries cannot.
+  return operationGroup(operations, () => Object.fromEntries(operations.map((spec) => [spec.operationId, answer(spec)])) as Record<Id, Handler>);
+}
