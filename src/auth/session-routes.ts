@@ -1,5 +1,6 @@
 import type { FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { UserAuthenticationResponse } from '../derive/shapes.js';
+import { describeErrors } from '../derive/validate.js';
 import { success } from '../http/envelope.js';
 import { badRequest } from '../http/errors.js';
 import { body, operationGroup, parameter, ref, response, responses } from '../http/operation.js';
@@ -92,13 +93,14 @@ function changeTemporaryPassword(services: AuthServices): RouteHandlerMethod {
     if (typeof session !== 'string' || session === '') errors.push({ field: 'session', message: 'is required' });
     const weak = passwordProblem(typeof userID === 'string' ? userID : '', newPassword);
     if (weak) errors.push({ field: 'newPassword', message: weak });
-    if (errors.length) throw badRequest(errors.map((error) => `${error.field}: ${error.message}`).join('; '), errors);
+    // Each value that is not text has its error above; the typeof tests tell TypeScript so.
+    if (errors.length || typeof session !== 'string' || typeof newPassword !== 'string') throw badRequest(describeErrors(errors), errors);
 
     // Looked at first, used up only once the new password is stored: a refused request leaves it usable.
-    const challenge = await findChallenge(services.registry, session as string, 'NEW_PASSWORD_REQUIRED');
+    const challenge = await findChallenge(services.registry, session, 'NEW_PASSWORD_REQUIRED');
     if (!challenge || challenge.clientId !== clientId || challenge.username !== userID || challenge.database !== database) throw unauthorized();
-    const hash = await services.logins.hash(clientId, () => hashPassword(newPassword as string));
-    if (!(await consumeChallenge(services.registry, session as string, 'NEW_PASSWORD_REQUIRED'))) throw unauthorized();
+    const hash = await services.logins.hash(clientId, () => hashPassword(newPassword));
+    if (!(await consumeChallenge(services.registry, session, 'NEW_PASSWORD_REQUIRED'))) throw unauthorized();
     await services.registry.query(
       `UPDATE users SET password_hash = $3, password_temporary = false, "update_Date" = now() WHERE client_id = $1 AND username = $2`,
       [clientId, challenge.username, hash],

@@ -176,12 +176,13 @@ export function userHandlers(services: AuthServices, options: UserRouteOptions):
     if (typeof previousPassword !== 'string') errors.push({ field: 'previousPassword', message: 'is required' });
     const weak = passwordProblem(userId, proposedPassword);
     if (weak) errors.push({ field: 'proposedPassword', message: weak });
-    if (errors.length) throw badRequest(describeErrors(errors), errors);
+    // Each value that is not text has its error above; the typeof tests tell TypeScript so.
+    if (errors.length || typeof previousPassword !== 'string' || typeof proposedPassword !== 'string') throw badRequest(describeErrors(errors), errors);
     // When the body names a token (generated clients send one), it must be the caller's.
     if (typeof accessToken === 'string' && accessToken !== '' && services.tokens.verify(accessToken)?.username !== username) throw unauthorized();
-    const login = await services.accounts.verifyLogin(clientId, username, previousPassword as string, (check) => services.logins.hash(clientId, check));
+    const login = await services.accounts.verifyLogin(clientId, username, previousPassword, (check) => services.logins.hash(clientId, check));
     if (!login.ok) throw unauthorized();
-    const passwordHash = await hash(request, proposedPassword as string);
+    const passwordHash = await hash(request, proposedPassword);
     await directory.setState(scopeOf(request), userId, { passwordHash, temporary: false }, username);
     return success(request.id, 'Password changed');
   };
