@@ -184,7 +184,7 @@ const describe = (field: Field) =>
  * fields in requests (as the vendor does), and saying `additionalProperties: false` would tell
  * generated clients and readers the opposite.
  */
-export function recordComponent(entity: Entity): JsonSchema {
+export function recordComponent(entity: Entity, descriptionOf: (field: Field) => string | undefined = () => undefined): JsonSchema {
   return {
     type: 'object',
     description:
@@ -192,7 +192,10 @@ export function recordComponent(entity: Entity): JsonSchema {
       'In requests, fields not listed here (including other spellings of listed ones) are ignored, not refused. ' +
       'Every response carries every listed field, and no other.',
     properties: Object.fromEntries(
-      entity.fields.map((field) => [field.name, { ...fieldSchema(field), ...describe(field) }]),
+      entity.fields.map((field) => {
+        const own = descriptionOf(field);
+        return [field.name, { ...fieldSchema(field), ...describe(field), ...(own ? { description: own } : {}) }];
+      }),
     ),
     required: entity.fields.filter((field) => field.required).map((field) => field.name),
     examples: [example(entity)],
@@ -246,11 +249,11 @@ function schemas(): Record<string, unknown> {
 // Issue 13: users (6.2) and sessions (6.3), under the vendor's names.
 
 function identitySchemas(): Record<string, unknown> {
-  const users = recordComponent(user);
-  for (const name of SERVER_OWNED_USER_FIELDS) {
-    users.properties![name]!.description = 'Set by the server; values sent are ignored (required ones must still be sent, any value).';
-  }
-  users.properties!.password!.description = 'Write-only: always null in responses. A password sent here is temporary: it must be replaced at the next login.';
+  const users = recordComponent(user, (field) =>
+    SERVER_OWNED_USER_FIELDS.has(field.name) ? 'Set by the server; values sent are ignored (required ones must still be sent, any value).'
+    : field.name === 'password' ? 'Write-only: always null in responses. A password sent here is temporary: it must be replaced at the next login.'
+    : undefined,
+  );
   const text = (description: string): JsonSchema => ({ type: 'string', description });
   const object = (properties: Record<string, JsonSchema>, required: string[]): JsonSchema => ({
     type: 'object',
