@@ -19,7 +19,8 @@ for (const [entity, contract] of [
 }
 
 test('use_Employer_State is the one optional boolean, stored as false when omitted', () => {
-  const optional = [benefit, benefitCategory, group].flatMap((entity) => entity.fields).filter((field) => field.defaultValue !== undefined);
+  const records: readonly Entity[] = [benefit, benefitCategory, group];
+  const optional = records.flatMap((entity) => entity.fields).filter((field) => field.defaultValue !== undefined);
   assert.deepEqual(optional.map((field) => [field.name, field.defaultValue]), [['use_Employer_State', false]]);
 });
 

@@ -1,12 +1,14 @@
 import type { Database } from '../store/database.js';
 import { USER_ID } from '../entities/user.js';
 import { TtlCache } from './cache.js';
-import { StoreError } from '../store/errors.js';
 import { passwordProblem } from './password-policy.js';
 import { API_KEY_PREFIX_LENGTH, hashApiKey, hashPassword, newApiKey, randomId, verifyPassword } from './secrets.js';
 
 /** Client ids: an allow-list, checked before anything is stored or looked up. */
 export const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** An operator's request the accounts refuse (an invalid name, an existing client or user, no such key): said as it is, not a fault. */
+export class AccountError extends Error {}
 
 export interface ApiKeyOwner {
   readonly keyId: string;
@@ -14,9 +16,11 @@ export interface ApiKeyOwner {
 }
 
 /**
- * Active keys found recently, per registry: a request then costs no registry query. A revocation
- * clears it at once in this process; other processes sharing a PostgreSQL registry notice within
- * KEY_CACHE_MS. Unknown keys are not cached (nothing to gain from remembering garbage).
+ * Active keys found recently, per registry: a request then costs no registry query. `revokeKey`
+ * clears it only for the Accounts of this process on the same registry (tests do that); the usual
+ * revocation, `vbapi key revoke`, runs in a process of its own, so a running server stops
+ * accepting the key within KEY_CACHE_MS. Unknown keys are not cached (nothing to gain from
+ * remembering garbage).
  */
 export const KEY_CACHE_MS = 5_000;
 const keyCaches = new WeakMap<Database, TtlCache<ApiKeyOwner>>();
@@ -76,10 +80,10 @@ export class Accounts {
   }
 
   async createClient(id: string, code: string): Promise<void> {
-    if (!CLIENT_ID.test(id)) throw new StoreError(`invalid client id "${id}": use 1-64 letters, digits, "_", "." or "-"`);
-    if (!code || code.length > 128) throw new StoreError('the client code must be 1-128 characters');
+    if (!CLIENT_ID.test(id)) throw new AccountError(`invalid client id "${id}": use 1-64 letters, digits, "_", "." or "-"`);
+    if (!code || code.length > 128) throw new AccountError('the client code must be 1-128 characters');
     const inserted = await this.registry.query('INSERT INTO clients (id, code) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING RETURNING id', [id, code]);
-    if (inserted.length === 0) throw new StoreError(`client "${id}" already exists`);
+    if (inserted.length === 0) throw new AccountError(`client "${id}" already exists`);
   }
 
   /** Creates a key and returns it: the only time it exists outside its hash. */
@@ -102,8 +106,8 @@ export class Accounts {
       'SELECT id FROM api_keys WHERE revoked_at IS NULL AND (id = $1 OR left($1, $2) = prefix)',
       [idOrPrefix, API_KEY_PREFIX_LENGTH],
     );
-    if (matches.length === 0) throw new StoreError(`no active API key matches "${idOrPrefix}"`);
-    if (matches.length > 1) throw new StoreError(`"${idOrPrefix}" matches ${matches.length} keys; give the key id instead`);
+    if (matches.length === 0) throw new AccountError(`no active API key matches "${idOrPrefix}"`);
+    if (matches.length > 1) throw new AccountError(`"${idOrPrefix}" matches ${matches.length} keys; give the key id instead`);
     await this.registry.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [matches[0]!.id]);
     this.keys.clear();
     return matches[0]!.id;
@@ -159,10 +163,10 @@ export class Accounts {
   ): Promise<void> {
     await this.requireClient(clientId);
     // The vendor's 16 for new users; users made earlier with up to 20 characters keep logging in.
-    if (!USER_ID.test(username)) throw new StoreError(`invalid username "${username}": use 1-16 letters, digits, "_", ".", "@" or "-"`);
+    if (!USER_ID.test(username)) throw new AccountError(`invalid username "${username}": use 1-16 letters, digits, "_", ".", "@" or "-"`);
     const weak = passwordProblem(username, password);
-    if (weak) throw new StoreError(`the password ${weak}`);
-    if (databases.length === 0) throw new StoreError('grant the user at least one database (--database <name>)');
+    if (weak) throw new AccountError(`the password ${weak}`);
+    if (databases.length === 0) throw new AccountError('grant the user at least one database (--database <name>)');
     const ids = await this.databaseIds(databases);
     const hash = await hashPassword(password);
     await this.registry.transaction(async (tx) => {
@@ -171,7 +175,7 @@ export class Accounts {
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING username`,
         [clientId, username, hash, placeholderEmail(username), options.administrator ?? false, options.temporary ?? false],
       );
-      if (inserted.length === 0) throw new StoreError(`user "${username}" of client "${clientId}" already exists`);
+      if (inserted.length === 0) throw new AccountError(`user "${username}" of client "${clientId}" already exists`);
       for (const id of ids) {
         await tx.query('INSERT INTO user_databases (client_id, username, database_id) VALUES ($1, $2, $3)', [clientId, username, id]);
       }
@@ -181,7 +185,7 @@ export class Accounts {
   async grant(clientId: string, username: string, databases: readonly string[]): Promise<void> {
     const ids = await this.databaseIds(databases);
     const [user] = await this.registry.query('SELECT 1 FROM users WHERE client_id = $1 AND username = $2', [clientId, username]);
-    if (!user) throw new StoreError(`no user "${username}" in client "${clientId}"`);
+    if (!user) throw new AccountError(`no user "${username}" in client "${clientId}"`);
     for (const id of ids) {
       await this.registry.query(
         'INSERT INTO user_databases (client_id, username, database_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
@@ -240,7 +244,7 @@ export class Accounts {
   }
 
   private async requireClient(clientId: string): Promise<void> {
-    if ((await this.clientCode(clientId)) === null) throw new StoreError(`no client "${clientId}"`);
+    if ((await this.clientCode(clientId)) === null) throw new AccountError(`no client "${clientId}"`);
   }
 
   private async databaseIds(names: readonly string[]): Promise<number[]> {
@@ -249,7 +253,7 @@ export class Accounts {
       [JSON.stringify(names)],
     );
     const missing = names.filter((name) => !rows.some((row) => row.name === name));
-    if (missing.length) throw new StoreError(`no database "${missing[0]}"`);
+    if (missing.length) throw new AccountError(`no database "${missing[0]}"`);
     return rows.map((row) => row.id);
   }
 }

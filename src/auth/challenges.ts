@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Database } from '../store/database.js';
 import type { Tokens } from './tokens.js';
 import type { Sessions } from './sessions.js';
+import type { AuthenticationResult } from '../derive/shapes.js';
 
 /**
  * Login challenges (contract 6.3): when a password alone is not enough, login answers a challenge
@@ -62,12 +63,7 @@ export async function recordFailedTry(registry: Database, session: string): Prom
   return row ? Math.max(0, MAX_TRIES - row.tries) : 0;
 }
 
-export interface AuthenticationResult {
-  readonly accessToken: string;
-  readonly idToken: string;
-  readonly refreshToken: string;
-  readonly expiresIn: number;
-}
+export type { AuthenticationResult } from '../derive/shapes.js';
 
 /** Ends a login: a new server-side session and its tokens (id and access carry the session id; the refresh token is opaque). */
 export async function issueSession(

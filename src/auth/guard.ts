@@ -7,7 +7,8 @@ import type { Lockout } from './lockout.js';
 import type { LoginLimits } from './login-limits.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Sessions } from './sessions.js';
-import type { Tokens } from './tokens.js';
+import type { Identity, Tokens } from './tokens.js';
+import { HEADER } from '../http/headers.js';
 
 export interface AuthServices {
   /** The registry: users, sessions, challenges. */
@@ -29,15 +30,21 @@ export function requireUserAgent(request: FastifyRequest): void {
   if (!request.headers['user-agent']?.trim()) throw forbidden('A User-Agent header is required');
 }
 
-/** The client of the request's `x-api-key`, after taking one token from that key's rate-limit bucket. */
+/** The client of the request's `x-api-key`; 401 when there is none or it is not an active key. */
 export async function apiKeyOwner(request: FastifyRequest, services: AuthServices): Promise<ApiKeyOwner> {
-  const key = request.headers['x-api-key'];
+  const key = request.headers[HEADER.apiKey];
   const owner = typeof key === 'string' && key ? await services.accounts.keyOwner(key) : null;
   if (!owner) throw unauthorized();
+  return owner;
+}
+
+/** The request's API key, after taking one token from that key's rate-limit bucket (429 when it is empty). */
+export async function meteredApiKeyOwner(request: FastifyRequest, services: AuthServices): Promise<ApiKeyOwner> {
+  const owner = await apiKeyOwner(request, services);
   const verdict = await services.limiter?.take(owner.keyId);
   if (verdict && !verdict.allowed) {
     throw new ApiError(429, `Rate limit exceeded for this API key; retry after ${verdict.retryAfterSeconds} s`, undefined, {
-      'retry-after': String(verdict.retryAfterSeconds),
+      [HEADER.retryAfter]: String(verdict.retryAfterSeconds),
     });
   }
   return owner;
@@ -47,7 +54,7 @@ export async function apiKeyOwner(request: FastifyRequest, services: AuthService
 export function authenticate(services: AuthServices) {
   return async function requireCredentials(request: FastifyRequest): Promise<void> {
     requireUserAgent(request);
-    const owner = await apiKeyOwner(request, services);
+    const owner = await meteredApiKeyOwner(request, services);
     const match = /^Bearer +(\S+)\s*$/i.exec(request.headers.authorization ?? '');
     const identity = match ? services.tokens.verify(match[1]!) : null;
     if (!identity || identity.clientId !== owner.clientId) throw unauthorized();
@@ -56,6 +63,16 @@ export function authenticate(services: AuthServices) {
     if (!identity.sessionId || !(await services.sessions.isActive(identity.sessionId))) throw unauthorized();
     request.identity = identity;
   };
+}
+
+/** Who is calling, as the authenticated scope proved it: every bearer operation has one, with its session. */
+export type Caller = Identity & { readonly sessionId: string };
+
+/** The caller of a bearer operation (set by `authenticate`); a 401 should a handler ever run without one. */
+export function caller(request: FastifyRequest): Caller {
+  const identity = request.identity;
+  if (!identity?.sessionId) throw unauthorized();
+  return { ...identity, sessionId: identity.sessionId };
 }
 
 export function sameText(a: string, b: string): boolean {

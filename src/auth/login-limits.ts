@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import { ApiError } from '../http/errors.js';
 import { HashQueue, HashQueueFull } from './hash-queue.js';
 import { memoryLimiter, redisLimiter, type RateLimit, type RateLimiter } from './rate-limit.js';
+import { HEADER } from '../http/headers.js';
 
 export type LoginLimitConfig = Pick<Config, 'loginRate' | 'loginUserRate' | 'passwordHashConcurrency' | 'passwordHashQueue' | 'redisUrl'>;
 
@@ -56,4 +57,4 @@ export class LoginLimits {
 }
 
 const tooManyLogins = (seconds: number) =>
-  new ApiError(429, `Too many logins; retry after ${seconds} s`, undefined, { 'retry-after': String(seconds) });
+  new ApiError(429, `Too many logins; retry after ${seconds} s`, undefined, { [HEADER.retryAfter]: String(seconds) });

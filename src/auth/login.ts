@@ -1,22 +1,42 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest, RouteHandlerMethod } from 'fastify';
+import type { UserAuthenticationResponse } from '../derive/shapes.js';
 import { success } from '../http/envelope.js';
 import { badRequest, forbidden } from '../http/errors.js';
+import { operationGroup, parameter, response, responses } from '../http/operation.js';
 import { DATABASE_HEADER } from '../http/tenancy.js';
 import { createChallenge, issueSession, type ChallengeSubject } from './challenges.js';
-import { apiKeyOwner, requireUserAgent, sameText, unauthorized, type AuthServices } from './guard.js';
+import { meteredApiKeyOwner, requireUserAgent, sameText, unauthorized, type AuthServices } from './guard.js';
 import { mfaRequired } from './mfa-state.js';
+import { HEADER } from '../http/headers.js';
 
 /**
  * `POST /user-authentication`: an API key, Basic credentials, the client id and code, and the
  * database → signed tokens, or a challenge (6.3). Wrong password, unknown user, disabled or
  * locked-out user, wrong client code and a key of another client all get the same 401.
  */
-export function loginRoute(app: FastifyInstance, services: AuthServices): void {
-  app.post('/user-authentication', async (request) => {
+export const loginOperations = operationGroup(
+  [
+    {
+      operationId: 'UserAuthentication',
+      method: 'post',
+      path: '/user-authentication',
+      access: 'key+basic',
+      tags: ['Authentication'],
+      summary: 'Log in: Basic credentials and an API key for a bearer token',
+      description: 'Use `authenticationResult.idToken` as `Authorization: Bearer <idToken>` on every other call, with the same API key and database.',
+      parameters: [parameter('clientId'), parameter('clientCode'), parameter('database')],
+      responses: responses('UserAuthenticationResponseVBAResponse', { 200: response(200, 'UserAuthenticationResponseVBAResponse') }, []),
+    },
+  ],
+  ({ auth }) => ({ UserAuthentication: login(auth) }),
+);
+
+function login(services: AuthServices): RouteHandlerMethod {
+  return async (request) => {
     requireUserAgent(request);
-    const owner = await apiKeyOwner(request, services);
-    const clientId = header(request, 'vbasoftware-client-id');
-    const clientCode = header(request, 'vbasoftware-client-code');
+    const owner = await meteredApiKeyOwner(request, services);
+    const clientId = header(request, HEADER.clientId);
+    const clientCode = header(request, HEADER.clientCode);
     const basic = basicCredentials(request.headers.authorization);
     if (!basic || clientId !== owner.clientId) throw unauthorized();
     await services.logins.admit(clientId, basic.username);
@@ -35,14 +55,14 @@ export function loginRoute(app: FastifyInstance, services: AuthServices): void {
     if (!(await services.accounts.mayUse(clientId, basic.username, database))) throw forbidden('You may not use this database');
 
     return success(request.id, await afterPassword(services, { username: basic.username, clientId, database }, login.temporary));
-  });
+  };
 }
 
 /**
  * What follows a right password: the temporary-password challenge, then the MFA challenge, then
  * tokens. change-temporary-password continues here with `temporary` false.
  */
-export async function afterPassword(services: AuthServices, subject: ChallengeSubject, temporary: boolean) {
+export async function afterPassword(services: AuthServices, subject: ChallengeSubject, temporary: boolean): Promise<UserAuthenticationResponse> {
   const challenge = temporary
     ? ('NEW_PASSWORD_REQUIRED' as const)
     : (await mfaRequired(services.registry, subject.clientId, subject.username))

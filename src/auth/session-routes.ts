@@ -1,19 +1,89 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest, RouteHandlerMethod } from 'fastify';
+import type { UserAuthenticationResponse } from '../derive/shapes.js';
+import { describeErrors } from '../derive/validate.js';
 import { success } from '../http/envelope.js';
 import { badRequest } from '../http/errors.js';
+import { body, operationGroup, parameter, ref, response, responses } from '../http/operation.js';
 import { DATABASE_HEADER } from '../http/tenancy.js';
 import { findChallenge, consumeChallenge } from './challenges.js';
-import { apiKeyOwner, requireUserAgent, sameText, unauthorized, type AuthServices } from './guard.js';
+import { caller, meteredApiKeyOwner, requireUserAgent, sameText, unauthorized, type AuthServices } from './guard.js';
 import { afterPassword, header } from './login.js';
 import { passwordProblem } from './password-policy.js';
 import { hashPassword } from './secrets.js';
+import { HEADER } from '../http/headers.js';
+
+const SESSION_WHY = 'Logged in; or a challenge (`challengeName` NEW_PASSWORD_REQUIRED or SOFTWARE_TOKEN_MFA with a single-use `session`, 5 minutes) instead of tokens';
+const tags = ['Authentication'];
+const keyOnlyParameters = [parameter('clientId'), parameter('clientCode'), parameter('database')];
 
 /**
- * The "key only" routes of 6.3: an API key and the client's id and code, like login, but no
- * password: a challenge's session value or a refresh token stands in for it.
+ * 6.3. The "key only" operations: an API key and the client's id and code, like login, but no
+ * password: a challenge's session value or a refresh token stands in for it. Then the bearer
+ * operations on one's own sessions.
  */
-export function challengeRoutes(app: FastifyInstance, services: AuthServices): void {
-  app.post('/change-temporary-password', async (request) => {
+export const sessionOperations = operationGroup(
+  [
+    {
+      operationId: 'ChangeTemporaryPassword',
+      method: 'post',
+      path: '/change-temporary-password',
+      access: 'key',
+      tags,
+      summary: 'Answer NEW_PASSWORD_REQUIRED: replace the temporary password, then get tokens or the MFA challenge',
+      parameters: keyOnlyParameters,
+      requestBody: body(ref('UserChangeTempPasswordRequest'), 'The user, the new password and the challenge\'s session'),
+      responses: responses('UserChangeTempPasswordResponseVBAResponse', {
+        200: response(200, 'UserChangeTempPasswordResponseVBAResponse', {}, SESSION_WHY),
+      }, [415]),
+    },
+    {
+      operationId: 'RefreshTokens',
+      method: 'post',
+      path: '/user-refresh-tokens',
+      access: 'key',
+      tags,
+      summary: 'New tokens and a new refresh token for a session; a refresh token works once (reuse ends the session)',
+      parameters: [...keyOnlyParameters, parameter('expiredIdToken'), parameter('refreshToken')],
+      responses: responses('UserAuthenticationResponseVBAResponse', { 200: response(200, 'UserAuthenticationResponseVBAResponse') }, []),
+    },
+    {
+      operationId: 'Logout',
+      method: 'post',
+      path: '/logout',
+      access: 'bearer',
+      tags,
+      summary: 'End this session: its id, access and refresh tokens stop working on every server instance',
+      pathParameters: [parameter('database')],
+      responses: responses('StringVBAResponse', { 204: response(204, null) }, []),
+    },
+    {
+      operationId: 'Kick',
+      method: 'post',
+      path: '/kick',
+      access: 'bearer',
+      tags,
+      summary: 'End your own longest-running other session (none: nothing happens)',
+      pathParameters: [parameter('database')],
+      responses: responses('StringVBAResponse', { 204: response(204, null) }, []),
+    },
+  ],
+  ({ auth }) => ({
+    ChangeTemporaryPassword: changeTemporaryPassword(auth),
+    RefreshTokens: refreshTokens(auth),
+    Logout: async (request, reply) => {
+      await auth.sessions.revoke(caller(request).sessionId, 'logout');
+      return reply.code(204).send();
+    },
+    Kick: async (request, reply) => {
+      const { clientId, username, sessionId } = caller(request);
+      await auth.sessions.kickOldestOther(clientId, username, sessionId);
+      return reply.code(204).send();
+    },
+  }),
+);
+
+function changeTemporaryPassword(services: AuthServices): RouteHandlerMethod {
+  return async (request) => {
     const { clientId, database } = await keyOnly(request, services);
     const body = request.body as Record<string, unknown> | undefined;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('The body must be a UserChangeTempPasswordRequest object');
@@ -23,24 +93,27 @@ export function challengeRoutes(app: FastifyInstance, services: AuthServices): v
     if (typeof session !== 'string' || session === '') errors.push({ field: 'session', message: 'is required' });
     const weak = passwordProblem(typeof userID === 'string' ? userID : '', newPassword);
     if (weak) errors.push({ field: 'newPassword', message: weak });
-    if (errors.length) throw badRequest(errors.map((error) => `${error.field}: ${error.message}`).join('; '), errors);
+    // Each value that is not text has its error above; the typeof tests tell TypeScript so.
+    if (errors.length || typeof session !== 'string' || typeof newPassword !== 'string') throw badRequest(describeErrors(errors), errors);
 
     // Looked at first, used up only once the new password is stored: a refused request leaves it usable.
-    const challenge = await findChallenge(services.registry, session as string, 'NEW_PASSWORD_REQUIRED');
+    const challenge = await findChallenge(services.registry, session, 'NEW_PASSWORD_REQUIRED');
     if (!challenge || challenge.clientId !== clientId || challenge.username !== userID || challenge.database !== database) throw unauthorized();
-    const hash = await services.logins.hash(clientId, () => hashPassword(newPassword as string));
-    if (!(await consumeChallenge(services.registry, session as string, 'NEW_PASSWORD_REQUIRED'))) throw unauthorized();
+    const hash = await services.logins.hash(clientId, () => hashPassword(newPassword));
+    if (!(await consumeChallenge(services.registry, session, 'NEW_PASSWORD_REQUIRED'))) throw unauthorized();
     await services.registry.query(
       `UPDATE users SET password_hash = $3, password_temporary = false, "update_Date" = now() WHERE client_id = $1 AND username = $2`,
       [clientId, challenge.username, hash],
     );
     return success(request.id, await afterPassword(services, challenge, false));
-  });
+  };
+}
 
-  app.post('/user-refresh-tokens', async (request) => {
+function refreshTokens(services: AuthServices): RouteHandlerMethod {
+  return async (request) => {
     const { clientId, database } = await keyOnly(request, services);
-    const refreshToken = header(request, 'refresh-token');
-    const expired = services.tokens.verifyIgnoringExpiry(header(request, 'expired-id-token'));
+    const refreshToken = header(request, HEADER.refreshToken);
+    const expired = services.tokens.verifyIgnoringExpiry(header(request, HEADER.expiredIdToken));
     if (!refreshToken || !expired?.sessionId) throw unauthorized();
     const rotated = await services.sessions.rotate(
       clientId,
@@ -54,36 +127,22 @@ export function challengeRoutes(app: FastifyInstance, services: AuthServices): v
     }
     const identity = { ...rotated.owner, sessionId: rotated.sessionId };
     const [idToken, accessToken] = await Promise.all([services.tokens.issue(identity, 'id'), services.tokens.issue(identity, 'access')]);
-    return success(request.id, {
+    return success<UserAuthenticationResponse>(request.id, {
       challengeName: null,
       session: null,
       authenticationResult: { accessToken, idToken, refreshToken: rotated.refreshToken, expiresIn: services.tokens.lifetimeSeconds },
     });
-  });
-}
-
-/** `POST /logout` and `POST /kick`: bearer routes, registered in the authenticated scope. */
-export function sessionRoutes(app: FastifyInstance, services: AuthServices): void {
-  app.post('/logout', async (request, reply) => {
-    await services.sessions.revoke(request.identity!.sessionId!, 'logout');
-    return reply.code(204).send();
-  });
-
-  app.post('/kick', async (request, reply) => {
-    const { clientId, username, sessionId } = request.identity!;
-    await services.sessions.kickOldestOther(clientId, username, sessionId!);
-    return reply.code(204).send();
-  });
+  };
 }
 
 /** The API key's client must be the one named, with its code; the database header must be there. */
 export async function keyOnly(request: FastifyRequest, services: AuthServices): Promise<{ clientId: string; database: string }> {
   requireUserAgent(request);
-  const owner = await apiKeyOwner(request, services);
-  const clientId = header(request, 'vbasoftware-client-id');
+  const owner = await meteredApiKeyOwner(request, services);
+  const clientId = header(request, HEADER.clientId);
   if (clientId !== owner.clientId) throw unauthorized();
   const storedCode = await services.accounts.clientCode(clientId);
-  if (storedCode === null || !sameText(storedCode, header(request, 'vbasoftware-client-code'))) throw unauthorized();
+  if (storedCode === null || !sameText(storedCode, header(request, HEADER.clientCode))) throw unauthorized();
   const database = header(request, DATABASE_HEADER);
   if (!database) throw badRequest(`The ${DATABASE_HEADER} header is required`);
   return { clientId, database };

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { Accounts } from '../auth/accounts.js';
+import { AccountError, Accounts } from '../auth/accounts.js';
 import { forgetMfaDevice } from '../auth/mfa-state.js';
 import { API_KEY_PREFIX_LENGTH, hashPassword } from '../auth/secrets.js';
 import { Sessions } from '../auth/sessions.js';
@@ -69,7 +69,7 @@ function userAdmin(store: Store): UserAdmin {
   return { directory: new UserDirectory(store.registry), sessions: new Sessions(store.registry, 0), hash: hashPassword };
 }
 
-const noUser = (clientId: string, username: string) => new StoreError(`no user "${username}" in client "${clientId}"`);
+const noUser = (clientId: string, username: string) => new AccountError(`no user "${username}" in client "${clientId}"`);
 
 /** Each command: its words, how many arguments, and what it does with an open store. */
 export const commands: Record<string, Command> = {
@@ -200,7 +200,7 @@ export const commands: Record<string, Command> = {
     summary: 'List a client\'s users: administrator, disabled, locked out, must change their password (temporary), MFA on, granted databases.',
     options: [],
     run: async (context, [clientId]) => {
-      if ((await new Accounts(context.store.registry).clientCode(clientId!)) === null) throw new StoreError(`no client "${clientId}"`);
+      if ((await new Accounts(context.store.registry).clientCode(clientId!)) === null) throw new AccountError(`no client "${clientId}"`);
       const users = await new UserDirectory(context.store.registry).summaries(clientId!);
       table(
         context,
@@ -316,7 +316,7 @@ export async function execute(call: Invocation, context: CommandContext, unexpec
     await call.command.run(context, call.args, call.values);
     return 0;
   } catch (error) {
-    const known = error instanceof UsageError || error instanceof ConfigError || error instanceof StoreError;
+    const known = error instanceof UsageError || error instanceof ConfigError || error instanceof StoreError || error instanceof AccountError;
     if (!known) unexpected(error);
     const message = error instanceof Error ? error.message : String(error);
     context.err(`vbapi: ${known ? message : `error: ${message}`}`);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
+import { AccountError } from '../auth/accounts.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { DataDirBusy } from '../store/lock.js';
 import { Store, StoreError } from '../store/store.js';
@@ -114,7 +115,7 @@ function helpFor(words: readonly string[]): string {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  const known = error instanceof UsageError || error instanceof ConfigError || error instanceof StoreError;
+  const known = error instanceof UsageError || error instanceof ConfigError || error instanceof StoreError || error instanceof AccountError;
   const message = error instanceof Error ? error.message : String(error);
   // A bare `vbapi` gets the whole usage, as is; everything else one line.
   console.error(error instanceof UsageError && error.cause === 'bare' ? message : `vbapi: ${known ? message : `error: ${message}`}`);

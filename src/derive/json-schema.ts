@@ -50,13 +50,3 @@ export function inputSchema(entity: Entity): JsonSchema {
     required: entity.clientFields.filter((field) => field.required).map((field) => field.name),
   };
 }
-
-/** What the server returns: every field, always present, required ones never null. */
-export function recordSchema(entity: Entity): JsonSchema {
-  return {
-    type: 'object',
-    properties: Object.fromEntries(entity.fields.map((field) => [field.name, fieldSchema(field)])),
-    required: entity.fields.map((field) => field.name),
-    additionalProperties: false,
-  };
-}

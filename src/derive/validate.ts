@@ -1,7 +1,8 @@
 import { Ajv, type ErrorObject } from 'ajv';
-import type { Entity, Field } from '../entities/index.js';
+import type { ClientRecord, Entity, Field } from '../entities/index.js';
 import { parseDateTime } from './dates.js';
 import { INT32, inputSchema } from './json-schema.js';
+import type { FieldError } from './shapes.js';
 
 /**
  * A valid record as the store takes it: the client's own object, normalised in place (dates as
@@ -10,21 +11,16 @@ import { INT32, inputSchema } from './json-schema.js';
  */
 export type Row = Record<string, string | number | boolean | null>;
 
-const clientFieldNames = new WeakMap<Entity, string[]>();
-
 /** Rows as the JSON the upsert statements take: only the entity's client fields, whatever else the objects hold. */
 export function rowsJson(entity: Entity, rows: Row | readonly Row[]): string {
-  let names = clientFieldNames.get(entity);
-  if (!names) clientFieldNames.set(entity, (names = entity.clientFields.map((field) => field.name)));
-  return JSON.stringify(rows, names);
+  // JSON.stringify only reads the list; its signature just does not say readonly.
+  return JSON.stringify(rows, entity.clientFieldNames as string[]);
 }
 
-export interface FieldError {
-  readonly field: string;
-  readonly message: string;
-}
+export type { FieldError } from './shapes.js';
 
-export type Validation = { readonly ok: true; readonly row: Row } | { readonly ok: false; readonly errors: FieldError[] };
+/** A validation's verdict; a valid row is typed by its record's field list when the entity's type is known. */
+export type Validation<Typed = unknown> = { readonly ok: true; readonly row: Row & Typed } | { readonly ok: false; readonly errors: FieldError[] };
 
 /**
  * The validation policy, set on purpose: no type coercion ("5" is not an integer), no defaults
@@ -57,12 +53,16 @@ const isUncappedText = (field: Field) => field.type === 'string' && field.maxLen
 const validators = new WeakMap<Entity, Map<number, (input: unknown) => Validation>>();
 
 /** The validator of one record type (compiled on first use for this cap): Ajv for shape, then one pass for dates and text. */
-export function recordValidator(entity: Entity, limits: TextLimits = { maxTextChars: DEFAULT_MAX_TEXT_CHARS }): (input: unknown) => Validation {
+export function recordValidator<E extends Entity>(
+  entity: E,
+  limits: TextLimits = { maxTextChars: DEFAULT_MAX_TEXT_CHARS },
+): (input: unknown) => Validation<ClientRecord<E>> {
   const byCap = validators.get(entity) ?? new Map<number, (input: unknown) => Validation>();
   validators.set(entity, byCap);
   let validator = byCap.get(limits.maxTextChars);
   if (!validator) byCap.set(limits.maxTextChars, (validator = compileValidator(entity, limits.maxTextChars)));
-  return validator;
+  // What compileValidator checked is exactly the entity's client fields, so its rows are ClientRecord<E>.
+  return validator as (input: unknown) => Validation<ClientRecord<E>>;
 }
 
 function compileValidator(entity: Entity, maxTextChars: number): (input: unknown) => Validation {
@@ -76,7 +76,14 @@ function compileValidator(entity: Entity, maxTextChars: number): (input: unknown
       return { ok: false, errors: [{ field: 'record', message: 'must be a JSON object' }] };
     }
     const failed = new Set<string>();
-    if (!check(input)) for (const error of check.errors ?? []) failed.add(fieldOf(error));
+    // Fields whose JSON type Ajv refused: their message names the type, as Ajv decided it.
+    const wrongType = new Set<string>();
+    if (!check(input)) {
+      for (const error of check.errors ?? []) {
+        failed.add(fieldOf(error));
+        if (error.keyword === 'type') wrongType.add(fieldOf(error));
+      }
+    }
     const record = input as Record<string, unknown>;
     for (const field of entity.clientFields) {
       if (failed.has(field.name)) continue;
@@ -90,7 +97,7 @@ function compileValidator(entity: Entity, maxTextChars: number): (input: unknown
     if (failed.size === 0) return { ok: true, row: record as Row };
     const errors = entity.clientFields
       .filter((field) => failed.has(field.name))
-      .map((field) => ({ field: field.name, message: messageFor(field, record[field.name], maxLengthOf(field)) }));
+      .map((field) => ({ field: field.name, message: messageFor(field, record[field.name], wrongType.has(field.name), maxLengthOf(field)) }));
     for (const name of failed) if (!fieldByName.has(name)) errors.push({ field: name, message: 'is invalid' });
     return { ok: false, errors };
   };
@@ -146,16 +153,14 @@ const TYPE_NAME: Record<Field['type'], string> = {
   'date-time': 'a date-time string',
 };
 
-/** The message for a field that failed, phrased from its description rather than Ajv's wording. */
-function messageFor(field: Field, value: unknown, maxLength = field.maxLength): string {
+/**
+ * The message for a field that failed, phrased from its description rather than Ajv's wording.
+ * Whether the JSON type was wrong is Ajv's verdict (`wrongType`), not decided again here.
+ */
+export function messageFor(field: Field, value: unknown, wrongType: boolean, maxLength = field.maxLength): string {
   if (value === undefined) return 'is required';
   if (value === null) return 'must not be null';
-  const typeOk =
-    (field.type === 'string' || field.type === 'date-time') ? typeof value === 'string'
-    : field.type === 'boolean' ? typeof value === 'boolean'
-    : field.type === 'int32' ? Number.isInteger(value)
-    : typeof value === 'number' && Number.isFinite(value);
-  if (!typeOk) return `must be ${TYPE_NAME[field.type]}${field.nullable ? ' or null' : ''}`;
+  if (wrongType) return `must be ${TYPE_NAME[field.type]}${field.nullable ? ' or null' : ''}`;
   if (field.type === 'int32') return `must be a 32-bit integer (${INT32.minimum} to ${INT32.maximum})`;
   if (field.type === 'date-time') return 'must be an ISO 8601 date-time, e.g. 2024-01-02T03:04:05Z or 2024-01-02';
   const text = value as string;

@@ -12,30 +12,27 @@ import Fastify, {
 } from 'fastify';
 import { Accounts } from '../auth/accounts.js';
 import { authenticate, type AuthServices } from '../auth/guard.js';
-import { loginRoute } from '../auth/login.js';
 import { Lockout } from '../auth/lockout.js';
-import { mfaChallengeRoutes, mfaRoutes } from '../auth/mfa-routes.js';
 import { MfaDevices } from '../auth/mfa-state.js';
-import { notImplementedRoutes } from '../auth/not-implemented.js';
 import { LoginLimits } from '../auth/login-limits.js';
 import { memoryLimiter, redisLimiter } from '../auth/rate-limit.js';
-import { challengeRoutes, sessionRoutes } from '../auth/session-routes.js';
 import { Sessions } from '../auth/sessions.js';
 import { Tokens } from '../auth/tokens.js';
-import { userRoutes } from '../users/routes.js';
 import type { Config } from '../config.js';
-import { entities } from '../entities/index.js';
-import { resourceRoutes } from '../resources/routes.js';
 import { classify } from '../store/errors.js';
 import type { Store } from '../store/store.js';
 import { ClientAbort, jsonBodies } from './body.js';
 import { BodyBudget } from './body-budget.js';
-import { docsUi, indexRoute, openApiRoutes } from './docs.js';
+import { docsUi, document, documentYaml, indexRoute } from './docs.js';
 import { metricsHooks } from './metrics.js';
 import { pathOf } from './context.js';
-import { failure, success } from './envelope.js';
+import { failure } from './envelope.js';
 import { ApiError, unavailable } from './errors.js';
+import { mountOperations } from './operation.js';
+import { operationTable } from './operation-table.js';
 import { tenancy } from './tenancy.js';
+import { withoutVendorPrefix } from './vendor-prefix.js';
+import { HEADER, REQUEST_HEADERS, RESPONSE_HEADERS } from './headers.js';
 
 export type AppConfig = Pick<
   Config,
@@ -73,9 +70,6 @@ export interface AppOptions {
 /** How long a request waits for room in the in-flight body budget before it gets 503. */
 const BODY_BUDGET_WAIT_MS = 2_000;
 
-/** The vendor's base path: every route is also served under it. */
-export const VENDOR_PREFIX = '/vbasoftware';
-
 /** Builds the application without listening: tests inject into it, `vbapi serve` listens. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -84,6 +78,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Every log line of a request carries its activityID, the id clients see in `debug`.
     logController: new LogController({ requestIdLogLabel: 'activityID' }),
     requestIdHeader: false,
+    rewriteUrl: (request) => withoutVendorPrefix(request.url ?? '/'),
     bodyLimit: options.config.maxBodyBytes,
     requestTimeout: options.config.requestTimeoutMs,
     // Node checks request timeouts every connectionsCheckingInterval (30 s by default): check often enough to honour short ones.
@@ -96,7 +91,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return503OnClosing: false,
     // Errors the router raises before any hook (a malformed URL) get the same envelope.
     frameworkErrors: (error, request, reply) => {
-      reply.header('x-activity-id', request.id);
+      reply.header(HEADER.activityId, request.id);
       void sendProblem(error, request, reply);
     },
   });
@@ -108,7 +103,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     closing = true;
   });
   app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-activity-id', request.id);
+    reply.header(HEADER.activityId, request.id);
     // While draining, requests already in flight finish; new ones on kept-alive connections are turned away.
     if (closing) throw new ApiError(503, 'The server is shutting down. Retry shortly.', undefined, { connection: 'close' });
   });
@@ -128,19 +123,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Browsers may call the API from any origin: credentials travel in headers, never in cookies.
   await app.register(cors, {
     origin: '*',
-    allowedHeaders: [
-      'authorization',
-      'content-type',
-      'x-api-key',
-      'vbasoftware-database',
-      'vbasoftware-client-id',
-      'vbasoftware-client-code',
-      'idempotency-key',
-      'prefer',
-      'expired-id-token',
-      'refresh-token',
-    ],
-    exposedHeaders: ['x-pagination', 'x-activity-id', 'retry-after', 'x-batch-summary', 'idempotent-replayed', 'preference-applied'],
+    allowedHeaders: [...REQUEST_HEADERS],
+    exposedHeaders: [...RESPONSE_HEADERS],
     methods: ['GET', 'POST', 'PUT', 'DELETE'],
   });
 
@@ -154,31 +138,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   metricsHooks(app, options.store, options.config.metricsToken);
   indexRoute(app);
   await docsUi(app);
-  const api = async (scope: FastifyInstance) => {
-    scope.get('/healthz', async (request) => success(request.id, { status: 'ok' }));
-    scope.get('/readyz', async (request, reply) => {
-      const ready = await options.store.ready();
-      return reply.code(ready ? 200 : 503).send(
-        ready ? success(request.id, { status: 'ready' }) : failure(request.id, 503, 'A store is unreachable', pathOf(request)),
-      );
-    });
-    openApiRoutes(scope);
-    loginRoute(scope, auth);
-    challengeRoutes(scope, auth);
-    mfaChallengeRoutes(scope, auth, mfa);
-    notImplementedRoutes(scope);
-    await scope.register(async (resources) => {
-      // onRequest, before the body is read: nobody without credentials gets 64 MiB parsed.
-      resources.addHook('onRequest', authenticate(auth));
-      resources.addHook('onRequest', tenancy(options.store));
-      for (const entity of entities) resourceRoutes(resources, entity, options.config);
-      sessionRoutes(resources, auth);
-      userRoutes(resources, auth, options.config);
-      mfaRoutes(resources, auth, mfa);
-    });
-  };
-  await app.register(api);
-  await app.register(api, { prefix: VENDOR_PREFIX });
+  // The API, mounted once (VENDOR_PREFIX is rewritten away before routing). Bearer operations get
+  // their hooks at onRequest, before the body is read: nobody without credentials gets 64 MiB parsed.
+  const services = { store: options.store, config: options.config, auth, mfa, document: { json: document, yaml: documentYaml } };
+  await mountOperations(app, operationTable, services, [authenticate(auth), tenancy(options.store)]);
   return app;
 }
 

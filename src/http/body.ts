@@ -5,6 +5,7 @@ import type { BodyBudget } from './body-budget.js';
 import { decoders, parseContentEncoding } from './content-encoding.js';
 import { ApiError, badRequest, payloadTooLarge } from './errors.js';
 import { JsonScanner } from './json-scan.js';
+import { HEADER } from './headers.js';
 
 /** Media types the contract accepts for request bodies (tested against the whole header, parameters included). */
 const JSON_TYPE = /^(?:application\/json|text\/json|application\/[\w.-]+\+json)\s*(?:;|$)/i;
@@ -197,7 +198,7 @@ const tooManyRecordsError = (maxBatchRecords: number, count: string) =>
   payloadTooLarge(`A batch may hold at most ${maxBatchRecords} records; this one has ${count}`);
 const tooLarge = (maxBodyBytes: number) => payloadTooLarge(`The request body may be at most ${maxBodyBytes} bytes`);
 const busy = () =>
-  new ApiError(503, 'The server is receiving too many request bodies at once. Retry shortly.', undefined, { 'retry-after': '1' });
+  new ApiError(503, 'The server is receiving too many request bodies at once. Retry shortly.', undefined, { [HEADER.retryAfter]: '1' });
 
 /**
  * Answers `error` once the client has finished sending (the rest is read and thrown away), so the

@@ -11,5 +11,5 @@ declare module 'fastify' {
   }
 }
 
-/** The request's path, without its query string (the problem details' `instance`). */
-export const pathOf = (request: FastifyRequest): string => request.url.split('?', 1)[0] ?? '';
+/** The request's path as the client sent it (before any rewrite), without its query string (the problem details' `instance`). */
+export const pathOf = (request: FastifyRequest): string => request.originalUrl.split('?', 1)[0] ?? '';

@@ -1,3 +1,5 @@
+import { HEADER } from './headers.js';
+
 /**
  * Browser code for /docs (Swagger UI), served as a theme script so that it is plain JavaScript
  * rather than functions serialised from compiled TypeScript. It lets a person use the page alone:
@@ -11,7 +13,7 @@
  */
 export const DOCS_PAGE_SCRIPT = String.raw`
 (function () {
-  var REMEMBERED = { database: 'vbasoftware-database', clientId: 'vbasoftware-client-id', clientCode: 'vbasoftware-client-code' };
+  var REMEMBERED = { database: '${HEADER.database}', clientId: '${HEADER.clientId}', clientCode: '${HEADER.clientCode}' };
   var PREFIX = 'vbapi-docs:';
 
   function recall(header) {

@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { stringify } from 'yaml';
 import { openApiDocument } from '../derive/openapi.js';
+import { operations } from './operation-table.js';
 import { DOCS_PAGE_SCRIPT } from './docs-page.js';
 import { success } from './envelope.js';
 
@@ -16,15 +17,10 @@ declare const ui: unknown;
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-/** The OpenAPI document, built once per process from the record descriptions. */
-export const document = openApiDocument(version);
-const yaml = stringify(document);
-
-/** `GET /openapi.json` and `/openapi.yaml` (also under /vbasoftware). */
-export function openApiRoutes(app: FastifyInstance): void {
-  app.get('/openapi.json', async (_request, reply) => reply.type('application/json; charset=utf-8').send(document));
-  app.get('/openapi.yaml', async (_request, reply) => reply.type('application/yaml; charset=utf-8').send(yaml));
-}
+/** The OpenAPI document, built once per process from the record descriptions and the operation table. */
+export const document = openApiDocument(version, operations);
+/** The same, as YAML (served at /openapi.yaml by the table's document operations). */
+export const documentYaml = stringify(document);
 
 /**
  * `GET /`: where to go from here. Browsers (who ask for HTML) are sent to the reference page;

@@ -1,22 +1,7 @@
 import { STATUS_CODES } from 'node:http';
-import type { FieldError } from '../derive/validate.js';
+import type { Envelope, FieldError } from '../derive/shapes.js';
 
-/** Every JSON response: `{data, error, debug: {activityID}}` — exactly one of data/error is non-null. */
-export interface Envelope<T> {
-  readonly data: T | null;
-  readonly error: ProblemDetails | null;
-  readonly debug: { readonly activityID: string };
-}
-
-/** RFC 9457 problem details, plus `errors` naming each invalid field. */
-export interface ProblemDetails {
-  readonly type: string;
-  readonly title: string;
-  readonly status: number;
-  readonly detail: string;
-  readonly instance: string;
-  readonly errors?: readonly FieldError[];
-}
+export type { Envelope, ProblemDetails } from '../derive/shapes.js';
 
 export const success = <T>(activityID: string, data: T): Envelope<T> => ({ data, error: null, debug: { activityID } });
 
@@ -35,7 +20,7 @@ export function failure(
       status,
       detail,
       instance,
-      ...(errors ? { errors } : {}),
+      ...(errors ? { errors: [...errors] } : {}),
     },
     debug: { activityID },
   };

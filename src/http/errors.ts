@@ -1,4 +1,5 @@
 import type { FieldError } from '../derive/validate.js';
+import { HEADER } from './headers.js';
 
 /** The one error type handlers throw; the error handler turns it into the contract's envelope. */
 export class ApiError extends Error {
@@ -20,5 +21,5 @@ export const payloadTooLarge = (message: string) => new ApiError(413, message);
 export function unavailable(message: string, cause?: unknown): ApiError {
   const retryAfter = (cause as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
   if (typeof retryAfter !== 'number') return new ApiError(503, message);
-  return new ApiError(503, `${message} (retry after ${retryAfter} s)`, undefined, { 'retry-after': String(retryAfter) });
+  return new ApiError(503, `${message} (retry after ${retryAfter} s)`, undefined, { [HEADER.retryAfter]: String(retryAfter) });
 }

@@ -109,7 +109,7 @@ export function metricsHooks(app: FastifyInstance, store: { stats(): StoreStats 
     const status = reply.statusCode;
     httpDuration.observe({ route, method: request.method, status_code: String(status) }, reply.elapsedTime / 1000);
     if (status === 429) rateLimitedTotal.inc();
-    if (request.method === 'POST' && route.endsWith('/user-authentication')) {
+    if (request.routeOptions.config.operationId === 'UserAuthentication') {
       loginsTotal.inc({ outcome: LOGIN_OUTCOME[status] ?? (status >= 500 ? 'error' : 'other') });
     }
   });

@@ -1,8 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import type { Store } from '../store/store.js';
 import { badRequest, forbidden } from './errors.js';
+import { HEADER } from './headers.js';
 
-export const DATABASE_HEADER = 'vbasoftware-database';
+export const DATABASE_HEADER = HEADER.database;
 
 /**
  * Resolves `vbasoftware-database` to an open tenant database. Missing → 400. Another database than

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { ApiError, badRequest } from '../http/errors.js';
 import type { Database, Queryable } from '../store/database.js';
+import { HEADER } from '../http/headers.js';
 
 /**
  * `Idempotency-Key` on batch requests (IETF httpapi draft "The Idempotency-Key HTTP Header Field").
@@ -15,8 +16,8 @@ import type { Database, Queryable } from '../store/database.js';
  *   transaction-scoped advisory lock on the scope does (`pg_try_advisory_xact_lock`), then the
  *   stored row is read again under that lock.
  */
-export const IDEMPOTENCY_HEADER = 'idempotency-key';
-export const REPLAYED_HEADER = 'idempotent-replayed';
+export const IDEMPOTENCY_HEADER = HEADER.idempotencyKey;
+export const REPLAYED_HEADER = HEADER.idempotentReplayed;
 const MAX_KEY_LENGTH = 255;
 /** Expired rows are deleted at most this often per tenant database (best effort, outside requests' transactions). */
 const PURGE_EVERY_MS = 60_000;
@@ -62,7 +63,7 @@ const scopeId = (scope: IdempotencyScope) => `${scope.database}\u0000${scope.cli
 
 const conflict = () =>
   new ApiError(409, 'A request with this Idempotency-Key is still being processed; retry once it has been answered', undefined, {
-    'retry-after': '1',
+    [HEADER.retryAfter]: '1',
   });
 
 /** The stored answer for `scope`, or the error a mismatched body earns. */

@@ -11,7 +11,9 @@ export interface ListQuery {
 }
 
 export const MAX_PAGE_SIZE = 1000;
-const DEFAULT_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 100;
+/** Beyond any real table; the bound keeps `(page - 1) * pageSize` an exact integer. */
+export const MAX_PAGE = 100_000_000;
 
 /**
  * `page`, `pageSize`, `sortBy` and the entity's filters, checked. `sortBy` fields are matched
@@ -35,7 +37,7 @@ export function parseListQuery(entity: Entity, query: Record<string, unknown>): 
     }
     return value;
   };
-  const page = integer('page', 1, 100_000_000);
+  const page = integer('page', 1, MAX_PAGE);
   const pageSize = integer('pageSize', DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
   const order = parseSortBy(entity, single('sortBy'), errors);
   const filters: [Field, string][] = [];

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { PageSink } from './repository.js';
+import { HEADER } from '../http/headers.js';
 
 /** How long a list waits for a client to take the next piece of a large page before giving up. */
 const DRAIN_TIMEOUT_MS = 30_000;
@@ -41,7 +42,7 @@ export async function sendListPage(
       body.destroy(error as Error);
     },
   );
-  reply.header('x-pagination', JSON.stringify(pagination(count)));
+  reply.header(HEADER.pagination, JSON.stringify(pagination(count)));
   return reply.type('application/json; charset=utf-8').send(body);
 }
 

@@ -1,6 +1,6 @@
 import { listStatements, statements, UNBOUNDED_BYTES } from '../derive/sql.js';
 import { couldBeKey, describeErrors, recordValidator, rowsJson, type Row, type TextLimits } from '../derive/validate.js';
-import { entities, entityNamed, type Entity } from '../entities/index.js';
+import { entityNamed, referrersOf, type Entity } from '../entities/index.js';
 import { ApiError, badRequest, notFound } from '../http/errors.js';
 import type { Database } from '../store/database.js';
 import { classify, withRetry } from '../store/errors.js';
@@ -25,7 +25,7 @@ export function repository(entity: Entity, limits?: TextLimits) {
   const validate = recordValidator(entity, limits);
   const danglingReferences = referenceChecker(entity);
   const keyName = entity.key.name;
-  const referrers = entities.filter((other) => other.references.some((field) => field.references === entity.name));
+  const referrers = referrersOf(entity);
   const missing = (key: string) => notFound(`No ${entity.label} has ${keyName} "${key}"`);
 
   /** The body as a row, or a 400 listing every problem. */

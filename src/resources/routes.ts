@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { Entity } from '../entities/index.js';
 import { pathOf } from '../http/context.js';
 import { success } from '../http/envelope.js';
@@ -19,8 +19,10 @@ import {
   type StoredAnswer,
 } from './idempotency.js';
 import { parseListQuery } from './list-query.js';
+import type { RecordRole } from './operations.js';
 import { sendListPage } from './list-response.js';
 import { repository } from './repository.js';
+import { HEADER } from '../http/headers.js';
 
 export interface ResourceOptions {
   readonly maxBatchRecords: number;
@@ -28,14 +30,13 @@ export interface ResourceOptions {
   readonly maxTextChars: number;
 }
 
-/** The routes of one record type; registered once per entity, inside the authenticated tenant scope. */
-export function resourceRoutes(app: FastifyInstance, entity: Entity, options: ResourceOptions): void {
+/** The handlers of one record type's operations (see operations.ts), built once per entity and app. */
+export function recordHandlers(entity: Entity, options: ResourceOptions): Record<RecordRole, RouteHandlerMethod> {
   const upsertBatch = batchUpserter(entity, options);
   const records = repository(entity, options);
-  const one = `/${entity.path}/:${entity.keyParam}`;
   const user = (request: FastifyRequest) => request.identity?.username ?? null;
 
-  app.put(`/${entity.batchPath}`, async (request, reply) => {
+  const batch: RouteHandlerMethod = async (request, reply) => {
     const started = performance.now();
     const body = request.body;
     if (!Array.isArray(body)) throw badRequest('The request body must be a JSON array of records');
@@ -45,19 +46,19 @@ export function resourceRoutes(app: FastifyInstance, entity: Entity, options: Re
     const query = request.query as Record<string, unknown>;
     const validateOnly = flag(query, 'validateOnly');
     const allOrNone = flag(query, 'allOrNone');
-    const strict = strictHandling(request.headers.prefer);
+    const strict = strictHandling(request.headers[HEADER.prefer]);
     const key = idempotencyKey(request.headers[IDEMPOTENCY_HEADER]);
     const answer = (results: readonly BatchOutcome[]): StoredAnswer => ({
       status: 207,
       headers: {
-        'x-batch-summary': Object.entries(summarise(results)).map(([name, count]) => `${name}=${count}`).join('; '),
-        ...(strict ? { 'preference-applied': 'handling=strict' } : {}),
+        [HEADER.batchSummary]: Object.entries(summarise(results)).map(([name, count]) => `${name}=${count}`).join('; '),
+        ...(strict ? { [HEADER.preferenceApplied]: 'handling=strict' } : {}),
       },
       body: JSON.stringify(success(request.id, results)),
     });
     const context = { user: user(request), activityID: request.id, log: request.log };
     const send = (sent: StoredAnswer, replayed: boolean) => {
-      const summary = sent.headers['x-batch-summary'];
+      const summary = sent.headers[HEADER.batchSummary];
       const ms = performance.now() - started;
       request.log.info(
         { entity: entity.name, records: body.length, summary, ms: Math.round(ms), recordsPerSecond: Math.round(body.length / (ms / 1000)), validateOnly, allOrNone, replayed },
@@ -94,9 +95,9 @@ export function resourceRoutes(app: FastifyInstance, entity: Entity, options: Re
       if (error instanceof AlreadyAnswered) return send(replayOrRefuse(scope, error), true);
       throw error;
     }
-  });
+  };
 
-  app.get(`/${entity.path}`, async (request, reply) => {
+  const list: RouteHandlerMethod = async (request, reply) => {
     const query = parseListQuery(entity, request.query as Record<string, unknown>);
     return sendListPage(request, reply, (sink) => records.list(request.tenant, query, sink), (total) => ({
       TotalCount: total,
@@ -104,20 +105,19 @@ export function resourceRoutes(app: FastifyInstance, entity: Entity, options: Re
       CurrentPage: query.page,
       PageSize: query.pageSize,
     }));
-  });
+  };
 
-  app.post(`/${entity.path}`, async (request) => success(request.id, await records.create(request.tenant, request.body, user(request))));
-
-  app.get(one, async (request) => success(request.id, await records.get(request.tenant, keyFromPath(request))));
-
-  app.put(one, async (request) =>
-    success(request.id, await records.replace(request.tenant, keyFromPath(request), request.body, user(request))),
-  );
-
-  app.delete(one, async (request, reply) => {
-    await records.remove(request.tenant, keyFromPath(request));
-    return reply.code(204).send();
-  });
+  return {
+    batch,
+    list,
+    create: async (request) => success(request.id, await records.create(request.tenant, request.body, user(request))),
+    get: async (request) => success(request.id, await records.get(request.tenant, keyFromPath(request))),
+    replace: async (request) => success(request.id, await records.replace(request.tenant, keyFromPath(request), request.body, user(request))),
+    remove: async (request, reply) => {
+      await records.remove(request.tenant, keyFromPath(request));
+      return reply.code(204).send();
+    },
+  };
 }
 
 /**

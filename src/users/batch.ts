@@ -3,6 +3,8 @@ import type { AuthServices } from '../auth/guard.js';
 import { passwordProblem } from '../auth/password-policy.js';
 import { hashPassword } from '../auth/secrets.js';
 import { describeErrors, type Row, type Validation } from '../derive/validate.js';
+import type { ClientRecord } from '../entities/index.js';
+import type { user } from '../entities/user.js';
 import { unavailable } from '../http/errors.js';
 import type { BatchOutcome } from '../resources/batch.js';
 import { classify, withRetry } from '../store/errors.js';
@@ -10,7 +12,7 @@ import type { Scope, UserDirectory } from './directory.js';
 import { newUserProblems } from './rules.js';
 
 export interface UserBatchContext {
-  readonly validate: (input: unknown) => Validation;
+  readonly validate: (input: unknown) => Validation<ClientRecord<typeof user>>;
   readonly directory: UserDirectory;
   readonly services: AuthServices;
   readonly scope: Scope;
@@ -22,7 +24,7 @@ export interface UserBatchContext {
 interface Candidate {
   readonly index: number;
   readonly key: string;
-  readonly row: Row;
+  readonly row: Row & ClientRecord<typeof user>;
   readonly passwordHash: string | null;
 }
 
@@ -44,7 +46,7 @@ export async function upsertUsers(records: readonly unknown[], context: UserBatc
       results[index] = outcome(typeof key === 'string' ? key : null, 400, describeErrors(checked.errors));
       continue;
     }
-    const key = checked.row.user_ID as string;
+    const key = checked.row.user_ID;
     const password = checked.row.password;
     const weak = password == null ? null : passwordProblem(key, password);
     if (weak) {
@@ -52,7 +54,7 @@ export async function upsertUsers(records: readonly unknown[], context: UserBatc
       continue;
     }
     // Hashed before the transaction (and through the login hash queue): scrypt must not hold a transaction open.
-    const passwordHash = password == null ? null : await services.logins.hash(scope.clientId, () => hashPassword(password as string));
+    const passwordHash = password == null ? null : await services.logins.hash(scope.clientId, () => hashPassword(password));
     candidates.push({ index, key, row: checked.row, passwordHash });
   }
   if (candidates.length === 0) return results;

@@ -1,17 +1,25 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest, RouteHandlerMethod } from 'fastify';
 import { describeErrors, recordValidator, type FieldError, type Row } from '../derive/validate.js';
 import { user } from '../entities/user.js';
 import { success } from '../http/envelope.js';
 import { ApiError, badRequest, forbidden, notFound, payloadTooLarge } from '../http/errors.js';
-import { unauthorized, type AuthServices } from '../auth/guard.js';
+import { caller, unauthorized, type AuthServices } from '../auth/guard.js';
 import { passwordProblem } from '../auth/password-policy.js';
 import { hashPassword } from '../auth/secrets.js';
 import { parseListQuery } from '../resources/list-query.js';
 import { sendListPage } from '../resources/list-response.js';
 import { disableUser, enableUser, resetPassword, type UserAdmin } from './admin.js';
+import type { Handler } from '../http/operation.js';
+import type { RecordRole } from '../resources/operations.js';
 import { upsertUsers } from './batch.js';
+import type { UserActionId } from './operations.js';
 import { newUserProblems } from './rules.js';
 import { UserDirectory, type Scope } from './directory.js';
+
+export interface UserHandlers {
+  readonly records: Record<RecordRole, Handler>;
+  readonly actions: Record<UserActionId, Handler>;
+}
 
 export interface UserRouteOptions {
   readonly maxBatchRecords: number;
@@ -23,30 +31,30 @@ export interface UserRouteOptions {
  * needs an administrator (403 otherwise), and sees only its client's users granted the request's
  * database (others are 404).
  */
-export function userRoutes(app: FastifyInstance, services: AuthServices, options: UserRouteOptions): void {
+export function userHandlers(services: AuthServices, options: UserRouteOptions): UserHandlers {
   const directory = new UserDirectory(services.registry);
   const validate = recordValidator(user, options);
-  const scopeOf = (request: FastifyRequest): Scope => ({ clientId: request.identity!.clientId, database: request.identity!.database });
-  const by = (request: FastifyRequest) => request.identity!.username;
+  const scopeOf = (request: FastifyRequest): Scope => ({ clientId: caller(request).clientId, database: caller(request).database });
+  const by = (request: FastifyRequest) => caller(request).username;
   const administrator = async (request: FastifyRequest) => {
-    const { clientId, username } = request.identity!;
+    const { clientId, username } = caller(request);
     if (!(await directory.isAdministrator(clientId, username))) throw forbidden('Only an administrator may manage users');
   };
-  const admin = { preHandler: administrator };
+  const admin = (handler: RouteHandlerMethod): Handler => ({ preHandler: administrator, handler });
   const userIdOf = (request: FastifyRequest) => (request.params as { userID: string }).userID;
-  const checked = (body: unknown): Row => {
+  const checked = (body: unknown) => {
     const result = validate(body);
     if (!result.ok) throw badRequest(describeErrors(result.errors), result.errors);
     return result.row;
   };
-  const hash = (request: FastifyRequest, password: string) => services.logins.hash(request.identity!.clientId, () => hashPassword(password));
+  const hash = (request: FastifyRequest, password: string) => services.logins.hash(caller(request).clientId, () => hashPassword(password));
   const found = async (request: FastifyRequest, userId: string) => {
     const record = await directory.get(scopeOf(request), userId);
     if (!record) throw notFound(`No user "${userId}"`);
     return record;
   };
 
-  app.get('/users', admin, async (request, reply) => {
+  const list = admin(async (request, reply) => {
     const query = parseListQuery(user, request.query as Record<string, unknown>);
     const scope = scopeOf(request);
     return sendListPage(
@@ -62,21 +70,22 @@ export function userRoutes(app: FastifyInstance, services: AuthServices, options
     );
   });
 
-  app.get('/users/:userID', admin, async (request) => success(request.id, await found(request, userIdOf(request))));
+  const get = admin(async (request) => success(request.id, await found(request, userIdOf(request))));
 
-  app.post('/users', admin, async (request) => {
+  const create = admin(async (request) => {
     const row = checked(request.body);
     const errors = newUserProblems(row);
-    if (errors.length) throw badRequest(describeErrors(errors), errors);
-    const passwordHash = await hash(request, row.password as string);
+    // A new user without a password always has an error saying so.
+    if (errors.length || row.password === null) throw badRequest(describeErrors(errors), errors);
+    const passwordHash = await hash(request, row.password);
     const scope = scopeOf(request);
     if (!(await directory.insert(services.registry, scope, row, passwordHash, by(request)))) {
       throw new ApiError(409, `User "${row.user_ID}" already exists`);
     }
-    return success(request.id, await directory.get(scope, row.user_ID as string));
+    return success(request.id, await directory.get(scope, row.user_ID));
   });
 
-  app.put('/users/:userID', admin, async (request) => {
+  const replace = admin(async (request) => {
     const userId = userIdOf(request);
     const body = request.body;
     if (body && typeof body === 'object' && !Array.isArray(body) && (body as Row).user_ID == null) (body as Row).user_ID = userId;
@@ -87,7 +96,7 @@ export function userRoutes(app: FastifyInstance, services: AuthServices, options
       const weak = passwordProblem(userId, password);
       if (weak) throw badRequest(`password: ${weak}`, [{ field: 'password', message: weak }]);
     }
-    const passwordHash = password == null ? null : await hash(request, password as string);
+    const passwordHash = password == null ? null : await hash(request, password);
     const scope = scopeOf(request);
     const replaced = await services.registry.transaction(async (tx) => {
       const done = await directory.replace(tx, scope, row, passwordHash, by(request));
@@ -99,7 +108,7 @@ export function userRoutes(app: FastifyInstance, services: AuthServices, options
     return success(request.id, await directory.get(scope, userId));
   });
 
-  app.delete('/users/:userID', admin, async (request, reply) => {
+  const remove = admin(async (request, reply) => {
     const userId = userIdOf(request);
     const scope = scopeOf(request);
     if (userId === by(request)) {
@@ -112,7 +121,7 @@ export function userRoutes(app: FastifyInstance, services: AuthServices, options
     return reply.code(204).send();
   });
 
-  app.put('/users-batch', admin, async (request, reply) => {
+  const batch = admin(async (request, reply) => {
     const body = request.body;
     if (!Array.isArray(body)) throw badRequest('The request body must be a JSON array of records');
     if (body.length > options.maxBatchRecords) {
@@ -133,19 +142,19 @@ export function userRoutes(app: FastifyInstance, services: AuthServices, options
   // The same functions as `vbapi user disable|enable|reset-password` (users/admin.ts).
   const adminOf = (request: FastifyRequest): UserAdmin => ({ directory, sessions: services.sessions, hash: (password) => hash(request, password) });
 
-  app.post('/users/:userID/admin-disable', admin, async (request) => {
+  const AdminDisableUser = admin(async (request) => {
     const userId = userIdOf(request);
     if (!(await disableUser(adminOf(request), scopeOf(request), userId, by(request)))) throw notFound(`No user "${userId}"`);
     return success(request.id, `User ${userId} is disabled`);
   });
 
-  app.post('/users/:userID/admin-enable', admin, async (request) => {
+  const AdminEnableUser = admin(async (request) => {
     const userId = userIdOf(request);
     if (!(await enableUser(adminOf(request), scopeOf(request), userId, by(request)))) throw notFound(`No user "${userId}"`);
     return success(request.id, `User ${userId} is enabled`);
   });
 
-  app.post('/users/:userID/admin-reset-password', admin, async (request) => {
+  const AdminResetPassword = admin(async (request) => {
     const userId = userIdOf(request);
     const password = await resetPassword(adminOf(request), scopeOf(request), userId, by(request));
     if (password === null) throw notFound(`No user "${userId}"`);
@@ -154,9 +163,9 @@ export function userRoutes(app: FastifyInstance, services: AuthServices, options
   });
 
   // Any user, for themself: no administrator needed.
-  app.post('/users/:userID/change-password', async (request) => {
+  const ChangePassword: RouteHandlerMethod = async (request) => {
     const userId = userIdOf(request);
-    const { clientId, username } = request.identity!;
+    const { clientId, username } = caller(request);
     if (userId !== username) throw forbidden('You may change only your own password');
     const body = request.body as Record<string, unknown> | undefined;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('The body must be a UserResetPasswordRequest object');
@@ -165,13 +174,19 @@ export function userRoutes(app: FastifyInstance, services: AuthServices, options
     if (typeof previousPassword !== 'string') errors.push({ field: 'previousPassword', message: 'is required' });
     const weak = passwordProblem(userId, proposedPassword);
     if (weak) errors.push({ field: 'proposedPassword', message: weak });
-    if (errors.length) throw badRequest(describeErrors(errors), errors);
+    // Each value that is not text has its error above; the typeof tests tell TypeScript so.
+    if (errors.length || typeof previousPassword !== 'string' || typeof proposedPassword !== 'string') throw badRequest(describeErrors(errors), errors);
     // When the body names a token (generated clients send one), it must be the caller's.
     if (typeof accessToken === 'string' && accessToken !== '' && services.tokens.verify(accessToken)?.username !== username) throw unauthorized();
-    const login = await services.accounts.verifyLogin(clientId, username, previousPassword as string, (check) => services.logins.hash(clientId, check));
+    const login = await services.accounts.verifyLogin(clientId, username, previousPassword, (check) => services.logins.hash(clientId, check));
     if (!login.ok) throw unauthorized();
-    const passwordHash = await hash(request, proposedPassword as string);
+    const passwordHash = await hash(request, proposedPassword);
     await directory.setState(scopeOf(request), userId, { passwordHash, temporary: false }, username);
     return success(request.id, 'Password changed');
-  });
+  };
+
+  return {
+    records: { list, create, get, replace, remove, batch },
+    actions: { AdminDisableUser, AdminEnableUser, AdminResetPassword, ChangePassword },
+  };
 }

@@ -1,12 +1,13 @@
 import { passwordProblem } from '../auth/password-policy.js';
 import type { FieldError, Row } from '../derive/validate.js';
-import { USER_ID } from '../entities/user.js';
+import type { ClientRecord } from '../entities/index.js';
+import { USER_ID, type user } from '../entities/user.js';
 
 /** What a new user needs beyond the record's own rules: a login name of the vendor's form and a password that passes the policy. */
-export function newUserProblems(row: Row): FieldError[] {
+export function newUserProblems(row: Row & ClientRecord<typeof user>): FieldError[] {
   const errors: FieldError[] = [];
-  if (!USER_ID.test(row.user_ID as string)) errors.push({ field: 'user_ID', message: 'must be 1-16 letters, digits, "_", ".", "@" or "-", starting with a letter or digit' });
-  const weak = passwordProblem(row.user_ID as string, row.password);
+  if (!USER_ID.test(row.user_ID)) errors.push({ field: 'user_ID', message: 'must be 1-16 letters, digits, "_", ".", "@" or "-", starting with a letter or digit' });
+  const weak = passwordProblem(row.user_ID, row.password);
   if (weak) errors.push({ field: 'password', message: weak === 'is required' ? 'is required for a new user' : weak });
   return errors;
 }
