@@ -10,7 +10,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { copyText } from '../src/derive/copy.js';
 import { statements } from '../src/derive/sql.js';
 import { recordValidator, rowsJson, type Row } from '../src/derive/validate.js';
 import { benefit as benefitEntity, entityNamed, group as groupEntity, type Entity } from '../src/entities/index.js';
@@ -115,7 +114,7 @@ async function baselines(setup: StoreSetup, kind: Kind, size: number, prefix: st
         started = performance.now();
         await db.transaction(async (tx) => {
           await tx.query(sql.staging.create);
-          await tx.copyFrom(sql.staging.table, sql.staging.columns, copyText(rows, entity.clientFields));
+          await tx.copyRows(entity, rows);
           await tx.query(sql.upsertFromStaging, ['bench']);
         });
         copy.push(performance.now() - started);

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { DEFAULT_MAX_TEXT_CHARS } from './derive/validate.js';
+import { DEFAULT_BATCH_CHUNK_ROWS } from './resources/batch-order.js';
 import { getHeapStatistics } from 'node:v8';
 
 /** Environment → typed configuration, read once and checked up front (fail fast, one clear line). */
@@ -11,6 +12,8 @@ export interface Config {
   /** When set, PostgreSQL is the store: this database holds the registry, tenants are its siblings. */
   readonly databaseUrl: string | undefined;
   readonly maxBatchRecords: number;
+  /** Records of a batch validated, encoded and handed to the database at a time (the pipeline's chunk). */
+  readonly batchChunkRows: number;
   readonly maxBodyBytes: number;
   /** Cap of text fields the vendor gives no maximum (`notes`), in characters. */
   readonly maxTextChars: number;
@@ -88,6 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: env.VBAPI_DATA_DIR || './data',
     databaseUrl: env.DATABASE_URL || undefined,
     maxBatchRecords: integer(env, 'VBAPI_MAX_BATCH_RECORDS', 10_000, 1, 1_000_000),
+    batchChunkRows: integer(env, 'VBAPI_BATCH_CHUNK_ROWS', DEFAULT_BATCH_CHUNK_ROWS, 1, 1_000_000),
     maxBodyBytes: integer(env, 'VBAPI_MAX_BODY_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     maxTextChars: integer(env, 'VBAPI_MAX_TEXT_CHARS', DEFAULT_MAX_TEXT_CHARS, 1, 10_000_000),
     maxInflightBodyBytes: integer(env, 'VBAPI_MAX_INFLIGHT_BODY_BYTES', defaultInflightBodyBytes(), 1024 * 1024, 64 * 1024 * 1024 * 1024),

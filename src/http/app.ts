@@ -37,6 +37,7 @@ import { tenancy } from './tenancy.js';
 export type AppConfig = Pick<
   Config,
   | 'maxBatchRecords'
+  | 'batchChunkRows'
   | 'maxBodyBytes'
   | 'maxTextChars'
   | 'maxInflightBodyBytes'

@@ -26,6 +26,7 @@ export interface ResourceOptions {
   readonly maxBatchRecords: number;
   readonly idempotencyTtlSeconds: number;
   readonly maxTextChars: number;
+  readonly batchChunkRows: number;
 }
 
 /** The routes of one record type; registered once per entity, inside the authenticated tenant scope. */
