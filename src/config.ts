@@ -31,6 +31,8 @@ export interface Config {
   readonly requestTimeoutMs: number;
   /** PostgreSQL: a statement running longer is cancelled (→ 503); 0 = no limit. */
   readonly statementTimeoutMs: number;
+  /** PostgreSQL: statements with parameters as named prepared statements (parsed and planned once per connection). */
+  readonly pgPreparedStatements: boolean;
   /** SIGTERM/SIGINT: time to drain requests and close the stores before exiting non-zero anyway. */
   readonly shutdownTimeoutMs: number;
   readonly logLevel: string;
@@ -99,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxHeaderBytes: integer(env, 'VBAPI_MAX_HEADER_BYTES', 16 * 1024, 1024, 1024 * 1024),
     requestTimeoutMs: integer(env, 'VBAPI_REQUEST_TIMEOUT_MS', 120_000, 1_000, 3_600_000),
     statementTimeoutMs: integer(env, 'VBAPI_STATEMENT_TIMEOUT_MS', 120_000, 0, 3_600_000),
+    pgPreparedStatements: oneOf(env, 'VBAPI_PG_PREPARED_STATEMENTS', ['on', 'off'] as const, 'on') === 'on',
     shutdownTimeoutMs: integer(env, 'VBAPI_SHUTDOWN_TIMEOUT_MS', 30_000, 100, 3_600_000),
     logLevel,
     logFormat: oneOf(env, 'LOG_FORMAT', ['auto', 'json', 'pretty'] as const, 'auto'),

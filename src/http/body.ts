@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { BodyBudget } from './body-budget.js';
 import { decoders, parseContentEncoding } from './content-encoding.js';
@@ -102,7 +103,10 @@ async function readJson(request: FastifyRequest, payload: Readable, response: Se
   const maxValues = VALUES_PER_RECORD * (batch ? maxBatchRecords : SINGLE_BODY_RECORDS);
   const scanner = new JsonScanner(maxJsonDepth);
   const source = decoders(payload, encodings);
-  let chunks: Buffer[] = [];
+  // Decoded as it arrives: the received bytes are let go at once rather than held, then joined,
+  // then decoded (three copies of the body at the end; now the pieces and their join).
+  const decoder = new StringDecoder('utf8');
+  let pieces: string[] = [];
   let bytes = 0;
   let tooManyRecords = false;
   let countedOn = 0;
@@ -117,7 +121,7 @@ async function readJson(request: FastifyRequest, payload: Readable, response: Se
       source.output.off('error', onDecodeError);
       payload.off('error', onAbort);
       payload.off('aborted', onAbort);
-      chunks = [];
+      pieces = [];
       if (failed || !response) release();
     };
     const fail = (error: Error) => {
@@ -147,7 +151,7 @@ async function readJson(request: FastifyRequest, payload: Readable, response: Se
       if (batch && scanner.topLevelItems > maxBatchRecords) {
         // Nothing of this body will be built: let go of it, but read on a little to count its records.
         tooManyRecords = true;
-        chunks = [];
+        pieces = [];
         release();
         return;
       }
@@ -155,7 +159,7 @@ async function readJson(request: FastifyRequest, payload: Readable, response: Se
         const perRecord = batch ? ` (${VALUES_PER_RECORD} a record)` : '';
         return fail(payloadTooLarge(`The request body holds more than ${maxValues} JSON values${perRecord}`));
       }
-      chunks.push(chunk);
+      pieces.push(decoder.write(chunk));
       const cost = bytes + scanner.containers * CONTAINER_COST + (scanner.values - scanner.containers) * SCALAR_COST;
       if (cost <= held) return;
       const step = Math.max(cost - held, BUDGET_STEP);
@@ -174,7 +178,8 @@ async function readJson(request: FastifyRequest, payload: Readable, response: Se
         stop(true);
         return reject(tooManyRecordsError(maxBatchRecords, String(scanner.topLevelItems)));
       }
-      const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, bytes).toString('utf8');
+      pieces.push(decoder.end());
+      const text = pieces.length === 1 ? pieces[0]! : pieces.join('');
       stop(false);
       if (text.length === 0) return resolve(undefined);
       try {

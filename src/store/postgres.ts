@@ -16,6 +16,26 @@ const types = {
 export interface PostgresOptions {
   /** Cancels a statement running longer (SQLSTATE 57014 → 503); 0 = no limit. */
   readonly statementTimeoutMs?: number;
+  /** Statements with parameters as named prepared statements (VBAPI_PG_PREPARED_STATEMENTS). */
+  readonly preparedStatements?: boolean;
+}
+
+/**
+ * Names of prepared statements, one per SQL text, shared by every connection of the process: a
+ * connection parses and plans a statement the first time it runs it, then only binds and executes
+ * it (`pg` remembers per connection which names it has prepared). Bounded, because list queries
+ * vary with their filters and sort order: past the bound, statements go unnamed as before.
+ */
+const PREPARED_MAX = 256;
+const preparedNames = new Map<string, string>();
+function prepared(text: string, values: readonly unknown[] | undefined): pg.QueryConfig | string {
+  if (!values?.length) return text;
+  let name = preparedNames.get(text);
+  if (name === undefined) {
+    if (preparedNames.size >= PREPARED_MAX) return text;
+    preparedNames.set(text, (name = `vbapi_${preparedNames.size + 1}`));
+  }
+  return { name, text };
 }
 
 /**
@@ -38,11 +58,12 @@ export function openPostgres(connectionString: string, logger: Logger, budgets: 
     { connectionString, types, options, connectionTimeoutMillis: 5000 },
     (error) => logger.warn({ err: error }, 'idle PostgreSQL connection failed'),
   );
+  const statement = settings.preparedStatements ? prepared : (text: string) => text;
   const query: Queryable['query'] = async (sql, params) => {
     const client = await pool.acquire();
     let failure: Error | undefined;
     try {
-      return (await client.query(sql, params as unknown[] | undefined)).rows;
+      return (await client.query(statement(sql, params), params as unknown[] | undefined)).rows;
     } catch (error) {
       failure = error as Error;
       throw error;
@@ -84,7 +105,7 @@ export function openPostgres(connectionString: string, logger: Logger, budgets: 
           return next;
         };
         const result = await work({
-          query: (sql, params) => inTurn(async () => (await client.query(sql, params as unknown[])).rows),
+          query: (sql, params) => inTurn(async () => (await client.query(statement(sql, params), params as unknown[])).rows),
           copyRows: (entity, rows) => inTurn(() => copyInto(client, entity, rows)),
         });
         await client.query('COMMIT');

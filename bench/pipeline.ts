@@ -1,0 +1,75 @@
+/**
+ * `npm run bench:pipeline`: the batch engine alone (no HTTP), at several chunk sizes, against the
+ * one JSON statement, on the same database in one process, runs interleaved so that a busy
+ * machine slows every variant alike. Prints medians (ms) and records/s; asserts nothing.
+ * BENCH_RUNS (default 7), BENCH_ONLY=postgres|pglite, BENCH_CHUNKS (default "1000000,2000,1000,500,250").
+ */
+import { loadavg } from 'node:os';
+import pino from 'pino';
+import { statements } from '../src/derive/sql.js';
+import { recordValidator, rowsJson, type Row } from '../src/derive/validate.js';
+import { benefit as benefitEntity, entityNamed, group as groupEntity, type Entity } from '../src/entities/index.js';
+import { batchUpserter } from '../src/resources/batch.js';
+import { Store } from '../src/store/store.js';
+import { backends } from '../test/support/backends.js';
+import { benefit, group } from '../test/support/records.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const CHUNKS = (process.env.BENCH_CHUNKS ?? '1000000,2000,1000,500,250').split(',').map(Number);
+const SIZE = Number(process.env.BENCH_SIZE ?? 10_000);
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const log = pino({ level: 'silent' });
+
+const kinds: { name: string; entity: Entity; make: (key: string, index: number) => Record<string, unknown> }[] = [
+  {
+    name: 'groups',
+    entity: groupEntity,
+    make: (key, index) => group(key, { name: `Group ${index}`, city: 'Springfield', state: 'IL', adult_Age: 26, caseRate: 1.5, disenroll_Date: '2025-12-31', phone: '555-0100', zip_Code: '62701' }),
+  },
+  { name: 'benefits', entity: benefitEntity, make: (key, index) => benefit(key, { benefit_Category: 'BENCH', benefit_Description: `Benefit ${index}`, hipaA_Code: 'H1' }) },
+];
+
+console.log(`# Batch engine vs the JSON statement, ${SIZE.toLocaleString('en-US')} records, median of ${RUNS} (load average ${loadavg()[0]!.toFixed(1)})`);
+for (const backend of backends) {
+  if (backend.skip || (process.env.BENCH_ONLY && process.env.BENCH_ONLY !== backend.name)) continue;
+  const setup = await backend.prepare();
+  const store = await Store.open(setup.config, log);
+  await store.createDatabase('pipeline');
+  const db = (await store.tenant('pipeline'))!;
+  await batchUpserter(entityNamed('benefitCategory'), {})(db, [{ benefit_Category: 'BENCH' }], { user: 'bench', activityID: 'bench', log });
+  console.log(`\n## ${backend.name}\n| records | variant | ms (new keys) | ms (existing) | records/s (new) |\n|---|---|---:|---:|---:|`);
+  for (const kind of kinds) {
+    const times = new Map<string, { fresh: number[]; existing: number[] }>();
+    const time = (name: string) => times.get(name) ?? times.set(name, { fresh: [], existing: [] }).get(name)!;
+    const validate = recordValidator(kind.entity);
+    const sql = statements(kind.entity, entityNamed);
+    for (let run = 0; run < RUNS; run++) {
+      const variants = [
+        ['JSON statement', async (records: Record<string, unknown>[]) => {
+          const rows = records.map((record) => (validate(record) as { row: Row }).row);
+          await db.transaction((tx) => tx.query(sql.upsert, [rowsJson(kind.entity, rows), 'bench']));
+        }],
+        ...CHUNKS.map((size) => [`engine, chunks of ${size}`, async (records: Record<string, unknown>[]) => {
+          await batchUpserter(kind.entity, { batchChunkRows: size })(db, records, { user: 'bench', activityID: 'bench', log });
+        }] as const),
+      ] as const;
+      for (const [index, [name, write]] of variants.entries()) {
+        const prefix = `${run}v${index}`;
+        const make = () => Array.from({ length: SIZE }, (_, at) => kind.make(`${prefix}${at.toString(36).padStart(4, '0')}`, at));
+        let records = make();
+        let started = performance.now();
+        await write(records);
+        time(name).fresh.push(performance.now() - started);
+        records = make();
+        started = performance.now();
+        await write(records);
+        time(name).existing.push(performance.now() - started);
+      }
+    }
+    for (const [name, { fresh, existing }] of times) {
+      console.log(`| ${kind.name} | ${name} | ${median(fresh).toFixed(0)} | ${median(existing).toFixed(0)} | ${Math.round(SIZE / (median(fresh) / 1000)).toLocaleString('en-US')} |`);
+    }
+  }
+  await store.close();
+  await setup.cleanup();
+}
