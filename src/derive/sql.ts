@@ -13,8 +13,8 @@ export interface Statements {
   /** $1 = JSON array of rows, $2 = acting user. Returns `key` and `created` per distinct key. */
   readonly upsert: string;
   /** The per-connection staging table COPY fills for a batch (emptied at commit). */
-  readonly staging: { readonly create: string; readonly empty: string; readonly table: string; readonly columns: string };
-  /** $1 = acting user: the staging table's rows, upserted. Returns `key` and `created` per distinct key. */
+  readonly staging: { readonly create: string; readonly table: string; readonly columns: string };
+  /** $1 = acting user: the staging table's rows, upserted, and the staging table emptied (for a batch's next chunk). Returns `key` and `created` per distinct key. */
   readonly upsertFromStaging: string;
   /** $1 = key. */
   readonly selectByKey: string;
@@ -65,8 +65,6 @@ function buildStatements(entity: Entity, entityByName: (name: string) => Entity)
   const staging = {
     // Columns and types of the table's client fields, none of its constraints; kept for the session.
     create: `CREATE TEMP TABLE IF NOT EXISTS ${stagingTable} ON COMMIT DELETE ROWS AS SELECT ${clientColumns.join(', ')} FROM ${table} WITH NO DATA`,
-    // Emptied after each chunk's upsert, so the next chunk's COPY starts from nothing.
-    empty: `TRUNCATE ${stagingTable}`,
     table: stagingTable,
     columns: clientColumns.join(', '),
   };
@@ -94,7 +92,7 @@ function buildStatements(entity: Entity, entityByName: (name: string) => Entity)
   return {
     upsert,
     staging,
-    upsertFromStaging: upsertFrom(stagingTable, '$1'),
+    upsertFromStaging: `WITH staged AS (DELETE FROM ${stagingTable} RETURNING *)\n${upsertFrom('staged', '$1')}`,
     selectByKey: `SELECT ${allColumns} FROM ${table} WHERE ${key} = $1`,
     insertOne:
       `INSERT INTO ${table} (${insertColumns}) SELECT ${insertValues} FROM json_populate_record(NULL::${table}, $1::json) ` +

@@ -8,7 +8,7 @@ import { refreshStatistics } from '../store/statistics.js';
 import { unavailable } from '../http/errors.js';
 import { metrics } from '../http/metrics.js';
 import { chunksOf, DEFAULT_BATCH_CHUNK_ROWS, keyOrder } from './batch-order.js';
-import { referenceChecker } from './references.js';
+import { referenceLookup, type ExistingReferences } from './references.js';
 
 /** One entry of a batch answer, in the vendor's `MultiCodeResponse` shape. */
 export interface BatchOutcome {
@@ -51,8 +51,8 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * The batch upsert of one record type, pipelined: records are put in key order and cut into
  * chunks; each chunk is validated, checked for references and encoded, then handed to the
  * database, which works on it while the next chunk is prepared (one transaction, one connection).
- * Per chunk: one query per reference to find (and lock) the referenced keys, so a record naming a
- * missing one gets its own 422, then one INSERT … ON CONFLICT for every distinct key. Answers keep
+ * First one query per reference for every key the batch names (found ones locked), so a record
+ * naming a missing one gets its own 422; then per chunk one INSERT … ON CONFLICT for every distinct key. Answers keep
  * the input order; every record of one key is in one chunk, so the last valid one is stored.
  */
 export function batchUpserter(entity: Entity, settings: BatchSettings = {}) {
@@ -60,7 +60,7 @@ export function batchUpserter(entity: Entity, settings: BatchSettings = {}) {
   const chunkRows = settings.batchChunkRows ?? DEFAULT_BATCH_CHUNK_ROWS;
   const sql = statements(entity, entityNamed);
   const keyName = entity.key.name;
-  const danglingReferences = referenceChecker(entity);
+  const references = referenceLookup(entity);
   const hasReferences = entity.references.length > 0;
   const outcome = (value: string | null, status: number, body: string): BatchOutcome => ({
     id: [{ key: keyName, value }],
@@ -86,8 +86,9 @@ export function batchUpserter(entity: Entity, settings: BatchSettings = {}) {
     if (!staging.created) steps.push(tx.query(sql.staging.create));
     staging.created = true;
     steps.push(tx.copyRows(entity, rows));
+    // The upsert empties the staging table as it reads it, ready for the next chunk.
     const upserted = tx.query<{ key: string; created: boolean }>(sql.upsertFromStaging, [user]);
-    steps.push(upserted, tx.query(sql.staging.empty));
+    steps.push(upserted);
     return Promise.all(steps).then(() => upserted);
   }
 
@@ -145,13 +146,15 @@ export function batchUpserter(entity: Entity, settings: BatchSettings = {}) {
         let created = 0;
         await hook(() => options.idempotency?.claim(tx));
         if (undoable) await tx.query('SAVEPOINT batch_writes');
+        // Every referenced key the batch names, looked up (and locked) once, before the first chunk.
+        const existing: ExistingReferences | null = hasReferences ? await references.existing(tx, records) : null;
         const staging = { created: false };
         const inFlight: Promise<void>[] = [];
         let failure: { error: unknown } | null = null;
         for (let chunk = 0; chunk < chunks.length && !failure; chunk++) {
           const candidates = validIn(chunk);
           if (candidates.length === 0) continue;
-          const dangling = hasReferences ? await danglingReferences(tx, candidates.map((candidate) => candidate.row)) : NO_DANGLING;
+          const dangling = existing ? references.dangling(candidates.map((candidate) => candidate.row), existing) : NO_DANGLING;
           for (const [position, body] of dangling) results[candidates[position]!.index] = outcome(candidates[position]!.key, 422, body);
           const applied = dangling.size ? candidates.filter((_, position) => !dangling.has(position)) : candidates;
           // A key sent several times is applied as if sent one after another: the last valid one is
