@@ -5,7 +5,7 @@
  */
 
 /** Records validated, encoded and handed to the database at a time, unless configured (VBAPI_BATCH_CHUNK_ROWS). */
-export const DEFAULT_BATCH_CHUNK_ROWS = 1000;
+export const DEFAULT_BATCH_CHUNK_ROWS = 500;
 
 /** A UTF-16 code unit mapped so that plain comparison follows code points (surrogates above U+E000–U+FFFF). */
 const codePointRank = (unit: number) => (unit >= 0xe000 ? unit - 0x800 : unit >= 0xd800 ? unit + 0x2000 : unit);
