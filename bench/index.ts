@@ -212,8 +212,8 @@ for (const backend of backends) {
   const storeName = backend.name === 'postgres' ? 'PostgreSQL' : 'PGlite';
   const setup = await backend.prepare();
   if (backend.name === 'postgres') {
-    const [{ version }] = (await (await import('../test/support/backends.js')).adminQuery<{ version: string }>('SHOW server_version')) as [{ version: string }];
-    say(`PostgreSQL ${version ?? ''}`.trim());
+    const [row] = await (await import('../test/support/backends.js')).adminQuery<{ server_version: string }>('SHOW server_version');
+    say(`PostgreSQL ${row?.server_version ?? ''}`.trim());
   }
   const server = await startServer(setup);
   await put(server, '/benefit-categories-batch', JSON.stringify([{ benefit_Category: 'BENCH' }]));
