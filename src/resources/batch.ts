@@ -57,9 +57,10 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * The batch upsert of one record type, pipelined: records are put in key order and cut into
  * chunks; each chunk is validated, checked for references and encoded, then handed to the
  * database, which works on it while the next chunk is prepared (one transaction, one connection).
- * First one query per reference for every key the batch names (found ones locked), so a record
- * naming a missing one gets its own 422; then per chunk one INSERT … ON CONFLICT for every distinct key. Answers keep
- * the input order; every record of one key is in one chunk, so the last valid one is stored.
+ * First one query per reference field for every key the batch names (the found ones locked), so
+ * a record naming a missing one gets its own 422; then per chunk one INSERT … ON CONFLICT for its
+ * distinct keys. Answers keep the input order; every record of one key is in one chunk, so the
+ * last valid one is stored.
  */
 export function batchUpserter(entity: Entity, settings: BatchSettings = {}) {
   const validate = recordValidator(entity, settings.maxTextChars === undefined ? undefined : ({ maxTextChars: settings.maxTextChars } satisfies TextLimits));
