@@ -6,7 +6,7 @@
  * VBAPI_ROOT runs another checkout's server (to compare before/after on the same machine).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,6 +64,7 @@ interface Node {
 const file = readdirSync(profiles).filter((name) => name.endsWith('.cpuprofile')).map((name) => join(profiles, name))
   .sort((a, b) => readFileSync(b).length - readFileSync(a).length)[0]!; // the main thread's (the largest)
 const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
+rmSync(profiles, { recursive: true, force: true });
 const byId = new Map(profile.nodes.map((node) => [node.id, node]));
 // Only the samples of the 5 s under load: the profile also covers start-up (module loading) and shutdown.
 const times: number[] = [];
