@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { DEFAULT_MAX_TEXT_CHARS } from './derive/validate.js';
+import { DEFAULT_BATCH_CHUNK_ROWS } from './resources/batch-order.js';
 import { getHeapStatistics } from 'node:v8';
 
 /** Environment → typed configuration, read once and checked up front (fail fast, one clear line). */
@@ -11,6 +12,8 @@ export interface Config {
   /** When set, PostgreSQL is the store: this database holds the registry, tenants are its siblings. */
   readonly databaseUrl: string | undefined;
   readonly maxBatchRecords: number;
+  /** Records of a batch validated, encoded and handed to the database at a time (the pipeline's chunk). */
+  readonly batchChunkRows: number;
   readonly maxBodyBytes: number;
   /** Cap of text fields the vendor gives no maximum (`notes`), in characters. */
   readonly maxTextChars: number;
@@ -28,6 +31,8 @@ export interface Config {
   readonly requestTimeoutMs: number;
   /** PostgreSQL: a statement running longer is cancelled (→ 503); 0 = no limit. */
   readonly statementTimeoutMs: number;
+  /** PostgreSQL: statements with parameters as named prepared statements (parsed and planned once per connection). */
+  readonly pgPreparedStatements: boolean;
   /** SIGTERM/SIGINT: time to drain requests and close the stores before exiting non-zero anyway. */
   readonly shutdownTimeoutMs: number;
   readonly logLevel: string;
@@ -90,6 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: env.VBAPI_DATA_DIR || './data',
     databaseUrl: env.DATABASE_URL || undefined,
     maxBatchRecords: integer(env, 'VBAPI_MAX_BATCH_RECORDS', 10_000, 1, 1_000_000),
+    batchChunkRows: integer(env, 'VBAPI_BATCH_CHUNK_ROWS', DEFAULT_BATCH_CHUNK_ROWS, 1, 1_000_000),
     maxBodyBytes: integer(env, 'VBAPI_MAX_BODY_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     maxTextChars: integer(env, 'VBAPI_MAX_TEXT_CHARS', DEFAULT_MAX_TEXT_CHARS, 1, 10_000_000),
     maxInflightBodyBytes: integer(env, 'VBAPI_MAX_INFLIGHT_BODY_BYTES', defaultInflightBodyBytes(), 1024 * 1024, 64 * 1024 * 1024 * 1024),
@@ -97,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxHeaderBytes: integer(env, 'VBAPI_MAX_HEADER_BYTES', 16 * 1024, 1024, 1024 * 1024),
     requestTimeoutMs: integer(env, 'VBAPI_REQUEST_TIMEOUT_MS', 120_000, 1_000, 3_600_000),
     statementTimeoutMs: integer(env, 'VBAPI_STATEMENT_TIMEOUT_MS', 120_000, 0, 3_600_000),
+    pgPreparedStatements: oneOf(env, 'VBAPI_PG_PREPARED_STATEMENTS', ['on', 'off'] as const, 'on') === 'on',
     shutdownTimeoutMs: integer(env, 'VBAPI_SHUTDOWN_TIMEOUT_MS', 30_000, 100, 3_600_000),
     logLevel,
     logFormat: oneOf(env, 'LOG_FORMAT', ['auto', 'json', 'pretty'] as const, 'auto'),

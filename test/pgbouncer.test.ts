@@ -60,6 +60,7 @@ async function startPgbouncer(): Promise<{ port: number; child: ChildProcess }> 
       'max_client_conn = 200',
       // The server asks for `-c TimeZone=UTC` at connect; connect_query above does it instead.
       'ignore_startup_parameters = options',
+      // Unnamed statements only (pgPreparedStatements: false below): any PgBouncer version will do.
       '',
     ].join('\n'),
   );
@@ -96,7 +97,7 @@ describe('through PgBouncer (transaction pooling)', { skip }, () => {
     const { port } = await startPgbouncer();
     const through = new URL(setup.config.databaseUrl!);
     through.port = String(port);
-    const store = await Store.open({ ...setup.config, databaseUrl: through.toString(), pgMaxConnections: 6 }, quietLogger);
+    const store = await Store.open({ ...setup.config, databaseUrl: through.toString(), pgMaxConnections: 6, pgPreparedStatements: false }, quietLogger);
     try {
       const api = await signedIn(store, 'bounced-client', 'bounced');
       const batch = await api.put('/groups-batch', [group('PGB-1', { notes: 'through pgbouncer' }), group('PGB-2')]);
@@ -123,7 +124,7 @@ describe('through PgBouncer (transaction pooling)', { skip }, () => {
     const { port } = await startPgbouncer();
     const through = new URL(setup.config.databaseUrl!);
     through.port = String(port);
-    const store = await Store.open({ ...setup.config, databaseUrl: through.toString(), pgMaxConnections: 6, statementTimeoutMs: 1000 }, quietLogger);
+    const store = await Store.open({ ...setup.config, databaseUrl: through.toString(), pgMaxConnections: 6, statementTimeoutMs: 1000, pgPreparedStatements: false }, quietLogger);
     const api = await signedIn(store, 'bounced-timeout', 'bounced_timeout');
     // Straight to PostgreSQL, not through PgBouncer: holds a lock the server's batch will wait for.
     const location = (await store.find('bounced_timeout'))!.location;

@@ -1,4 +1,6 @@
-import type { Field } from '../entities/index.js';
+import type { Entity, Field } from '../entities/index.js';
+import { statements } from './sql.js';
+import { entityNamed } from '../entities/index.js';
 import type { Row } from './validate.js';
 
 /** One value in COPY's text format: `\N` for null; backslash, tab, newline and CR escaped. */
@@ -21,4 +23,22 @@ export function copyText(rows: readonly Row[], fields: readonly Field[]): string
     text += `${line}\n`;
   }
   return text;
+}
+
+/** Rows per piece of COPY text handed to the driver: a piece is a few hundred KiB at most. */
+const ROWS_PER_PIECE = 250;
+
+/** The same text in pieces of ROWS_PER_PIECE rows, encoded as the driver asks for them (no whole-batch string). */
+export function* copyPieces(rows: readonly Row[], fields: readonly Field[]): Generator<string> {
+  for (let start = 0; start < rows.length; start += ROWS_PER_PIECE) yield copyText(rows.slice(start, start + ROWS_PER_PIECE), fields);
+}
+
+/**
+ * Where COPY puts a record type's rows: its staging table (see sql.ts), the client fields in
+ * order. Derived from the record description inside the store, so the driver seam carries rows,
+ * never SQL text built by its callers.
+ */
+export function copyTarget(entity: Entity): { readonly table: string; readonly columns: string; readonly fields: readonly Field[] } {
+  const { staging } = statements(entity, entityNamed);
+  return { table: staging.table, columns: staging.columns, fields: entity.clientFields };
 }

@@ -14,7 +14,7 @@ export interface Statements {
   readonly upsert: string;
   /** The per-connection staging table COPY fills for a batch (emptied at commit). */
   readonly staging: { readonly create: string; readonly table: string; readonly columns: string };
-  /** $1 = acting user: the staging table's rows, upserted. Returns `key` and `created` per distinct key. */
+  /** $1 = acting user: the staging table's rows, upserted, and the staging table emptied (for a batch's next chunk). Returns `key` and `created` per distinct key. */
   readonly upsertFromStaging: string;
   /** $1 = key. */
   readonly selectByKey: string;
@@ -92,7 +92,7 @@ function buildStatements(entity: Entity, entityByName: (name: string) => Entity)
   return {
     upsert,
     staging,
-    upsertFromStaging: upsertFrom(stagingTable, '$1'),
+    upsertFromStaging: `WITH staged AS (DELETE FROM ${stagingTable} RETURNING *)\n${upsertFrom('staged', '$1')}`,
     selectByKey: `SELECT ${allColumns} FROM ${table} WHERE ${key} = $1`,
     insertOne:
       `INSERT INTO ${table} (${insertColumns}) SELECT ${insertValues} FROM json_populate_record(NULL::${table}, $1::json) ` +

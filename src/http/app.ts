@@ -37,6 +37,7 @@ import { HEADER, REQUEST_HEADERS, RESPONSE_HEADERS } from './headers.js';
 export type AppConfig = Pick<
   Config,
   | 'maxBatchRecords'
+  | 'batchChunkRows'
   | 'maxBodyBytes'
   | 'maxTextChars'
   | 'maxInflightBodyBytes'

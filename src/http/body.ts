@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { BodyBudget } from './body-budget.js';
 import { decoders, parseContentEncoding } from './content-encoding.js';
@@ -103,7 +104,10 @@ async function readJson(request: FastifyRequest, payload: Readable, response: Se
   const maxValues = VALUES_PER_RECORD * (batch ? maxBatchRecords : SINGLE_BODY_RECORDS);
   const scanner = new JsonScanner(maxJsonDepth);
   const source = decoders(payload, encodings);
-  let chunks: Buffer[] = [];
+  // Decoded as it arrives: the received bytes are let go at once rather than held, then joined,
+  // then decoded (three copies of the body at the end; now the pieces and their join).
+  const decoder = new StringDecoder('utf8');
+  let pieces: string[] = [];
   let bytes = 0;
   let tooManyRecords = false;
   let countedOn = 0;
@@ -118,7 +122,7 @@ async function readJson(request: FastifyRequest, payload: Readable, response: Se
       source.output.off('error', onDecodeError);
       payload.off('error', onAbort);
       payload.off('aborted', onAbort);
-      chunks = [];
+      pieces = [];
       if (failed || !response) release();
     };
     const fail = (error: Error) => {
@@ -148,7 +152,7 @@ async function readJson(request: FastifyRequest, payload: Readable, response: Se
       if (batch && scanner.topLevelItems > maxBatchRecords) {
         // Nothing of this body will be built: let go of it, but read on a little to count its records.
         tooManyRecords = true;
-        chunks = [];
+        pieces = [];
         release();
         return;
       }
@@ -156,7 +160,7 @@ async function readJson(request: FastifyRequest, payload: Readable, response: Se
         const perRecord = batch ? ` (${VALUES_PER_RECORD} a record)` : '';
         return fail(payloadTooLarge(`The request body holds more than ${maxValues} JSON values${perRecord}`));
       }
-      chunks.push(chunk);
+      pieces.push(decoder.write(chunk));
       const cost = bytes + scanner.containers * CONTAINER_COST + (scanner.values - scanner.containers) * SCALAR_COST;
       if (cost <= held) return;
       const step = Math.max(cost - held, BUDGET_STEP);
@@ -175,7 +179,8 @@ async function readJson(request: FastifyRequest, payload: Readable, response: Se
         stop(true);
         return reject(tooManyRecordsError(maxBatchRecords, String(scanner.topLevelItems)));
       }
-      const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, bytes).toString('utf8');
+      pieces.push(decoder.end());
+      const text = pieces.length === 1 ? pieces[0]! : pieces.join('');
       stop(false);
       if (text.length === 0) return resolve(undefined);
       try {

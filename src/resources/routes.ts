@@ -28,6 +28,7 @@ export interface ResourceOptions {
   readonly maxBatchRecords: number;
   readonly idempotencyTtlSeconds: number;
   readonly maxTextChars: number;
+  readonly batchChunkRows: number;
 }
 
 /** The handlers of one record type's operations (see operations.ts), built once per entity and app. */

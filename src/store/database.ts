@@ -1,4 +1,6 @@
 import { parseDateTime } from '../derive/dates.js';
+import type { Row } from '../derive/validate.js';
+import type { Entity } from '../entities/index.js';
 
 /**
  * The driver seam: everything above the store talks to a database through these two calls,
@@ -6,8 +8,12 @@ import { parseDateTime } from '../derive/dates.js';
  */
 export interface Queryable {
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
-  /** COPY `text` (COPY's text format) into `table (columns)`: identifiers already quoted. */
-  copyFrom(table: string, columns: string, text: string): Promise<void>;
+  /**
+   * COPY `rows` (validated, see derive/validate.ts) into `entity`'s staging table, its client fields
+   * only. The driver derives the statement from the record description and encodes the rows itself,
+   * in pieces (derive/copy.ts): no SQL text crosses this seam from its callers.
+   */
+  copyRows(entity: Entity, rows: readonly Row[]): Promise<void>;
 }
 
 export interface Database extends Queryable {

@@ -117,7 +117,7 @@ class Tenant {
     };
     this.handle = {
       query: <Row>(sql: string, params?: readonly unknown[]) => use((db) => db.query<Row>(sql, params)),
-      copyFrom: (table, columns, text) => use((db) => db.copyFrom(table, columns, text)),
+      copyRows: (entity, rows) => use((db) => db.copyRows(entity, rows)),
       transaction: <T>(work: (tx: Queryable) => Promise<T>) => use((db) => db.transaction(work)),
       close: () => this.close(),
     };

@@ -48,7 +48,7 @@ async function handle(request: Request): Promise<{ rows?: unknown[]; tx?: number
     case 'copy': {
       // PGlite reads COPY data from a blob it mounts as /dev/blob.
       const target = request.tx === undefined ? db : transactionOf(request.tx).tx;
-      await target.query(`COPY ${request.table} (${request.columns}) FROM '/dev/blob'`, [], { blob: new Blob([request.text]) });
+      await target.query(request.sql, [], { blob: new Blob([request.text]) });
       return {};
     }
     case 'begin':

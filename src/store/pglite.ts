@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { copyTarget, copyText } from '../derive/copy.js';
 import type { Database, Queryable } from './database.js';
 import { deserializeError, type PgliteAssets, type Reply, type Request } from './pglite-protocol.js';
 
@@ -19,7 +20,12 @@ export async function openPglite(dataDir: string): Promise<Database> {
   });
   const on = (tx?: number): Queryable => ({
     query: async <Row>(sql: string, params?: readonly unknown[]) => (await client.call({ op: 'query', sql, params, tx })).rows as Row[],
-    copyFrom: async (table, columns, text) => void (await client.call({ op: 'copy', table, columns, text, tx })),
+    copyRows: async (entity, rows) => {
+      // PGlite reads COPY data from a blob it mounts as /dev/blob: the text goes over whole (the
+      // batch engine hands over a chunk at a time, so it stays bounded).
+      const { table, columns, fields } = copyTarget(entity);
+      await client.call({ op: 'copy', sql: `COPY ${table} (${columns}) FROM '/dev/blob'`, text: copyText(rows, fields), tx });
+    },
   });
   return {
     ...on(),

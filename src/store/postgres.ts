@@ -2,6 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { copyPieces, copyTarget } from '../derive/copy.js';
 import type { Logger } from 'pino';
 import { typeParsers, type Database, type Queryable } from './database.js';
 import { isBrokenConnection } from './errors.js';
@@ -15,6 +16,26 @@ const types = {
 export interface PostgresOptions {
   /** Cancels a statement running longer (SQLSTATE 57014 → 503); 0 = no limit. */
   readonly statementTimeoutMs?: number;
+  /** Statements with parameters as named prepared statements (VBAPI_PG_PREPARED_STATEMENTS). */
+  readonly preparedStatements?: boolean;
+}
+
+/**
+ * Names of prepared statements, one per SQL text, shared by every connection of the process: a
+ * connection parses and plans a statement the first time it runs it, then only binds and executes
+ * it (`pg` remembers per connection which names it has prepared). Bounded, because list queries
+ * vary with their filters and sort order: past the bound, statements go unnamed as before.
+ */
+const PREPARED_MAX = 256;
+const preparedNames = new Map<string, string>();
+function prepared(text: string, values: readonly unknown[] | undefined): pg.QueryConfig | string {
+  if (!values?.length) return text;
+  let name = preparedNames.get(text);
+  if (name === undefined) {
+    if (preparedNames.size >= PREPARED_MAX) return text;
+    preparedNames.set(text, (name = `vbapi_${preparedNames.size + 1}`));
+  }
+  return { name, text };
 }
 
 /**
@@ -37,11 +58,12 @@ export function openPostgres(connectionString: string, logger: Logger, budgets: 
     { connectionString, types, options, connectionTimeoutMillis: 5000 },
     (error) => logger.warn({ err: error }, 'idle PostgreSQL connection failed'),
   );
+  const statement = settings.preparedStatements ? prepared : (text: string) => text;
   const query: Queryable['query'] = async (sql, params) => {
     const client = await pool.acquire();
     let failure: Error | undefined;
     try {
-      return (await client.query(sql, params as unknown[] | undefined)).rows;
+      return (await client.query(statement(sql, params), params as unknown[] | undefined)).rows;
     } catch (error) {
       failure = error as Error;
       throw error;
@@ -49,16 +71,18 @@ export function openPostgres(connectionString: string, logger: Logger, budgets: 
       pool.release(client, failure !== undefined && isBrokenConnection(failure));
     }
   };
-  const copyInto = async (client: pg.Client, table: string, columns: string, text: string) => {
-    await pipeline(Readable.from([text]), client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`)));
+  // The COPY text is encoded a piece at a time as the connection takes it, never as one string.
+  const copyInto: (client: pg.Client, ...args: Parameters<Queryable['copyRows']>) => Promise<void> = async (client, entity, rows) => {
+    const { table, columns, fields } = copyTarget(entity);
+    await pipeline(Readable.from(copyPieces(rows, fields)), client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`)));
   };
   return {
     query,
-    copyFrom: async (table, columns, text) => {
+    copyRows: async (entity, rows) => {
       const client = await pool.acquire();
       let failure: Error | undefined;
       try {
-        await copyInto(client, table, columns, text);
+        await copyInto(client, entity, rows);
       } catch (error) {
         failure = error as Error;
         throw error;
@@ -71,9 +95,18 @@ export function openPostgres(connectionString: string, logger: Logger, budgets: 
       let broken: Error | undefined;
       try {
         await client.query(begin);
+        // Statements may be handed over before the previous one has answered (the batch pipeline):
+        // they are sent one after another, each as soon as the one before it is done (`pg` itself
+        // deprecates queueing a query on a busy client).
+        let tail: Promise<unknown> = Promise.resolve();
+        const inTurn = <T>(run: () => Promise<T>): Promise<T> => {
+          const next = tail.then(run, run);
+          tail = next.catch(() => undefined);
+          return next;
+        };
         const result = await work({
-          query: async (sql, params) => (await client.query(sql, params as unknown[])).rows,
-          copyFrom: (table, columns, text) => copyInto(client, table, columns, text),
+          query: (sql, params) => inTurn(async () => (await client.query(statement(sql, params), params as unknown[])).rows),
+          copyRows: (entity, rows) => inTurn(() => copyInto(client, entity, rows)),
         });
         await client.query('COMMIT');
         return result;

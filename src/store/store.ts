@@ -19,7 +19,7 @@ export const TENANT_RECHECK_MS = 5_000;
 
 /** What the store needs from the configuration; the tenant-lifecycle limits default as in config.ts. */
 export type StoreConfig = Pick<Config, 'dataDir' | 'databaseUrl'> &
-  Partial<Pick<Config, 'statementTimeoutMs' | 'pgMaxConnections' | 'pgAcquireTimeoutMs' | 'tenantIdleSeconds' | 'maxOpenTenants'>>;
+  Partial<Pick<Config, 'statementTimeoutMs' | 'pgPreparedStatements' | 'pgMaxConnections' | 'pgAcquireTimeoutMs' | 'tenantIdleSeconds' | 'maxOpenTenants'>>;
 
 /** A read-only snapshot for metrics: open tenant databases, and each PostgreSQL server's connection budget. */
 export interface StoreStats {
@@ -283,7 +283,7 @@ export class Store {
 }
 
 function postgresSettings(config: StoreConfig): PostgresOptions {
-  return { statementTimeoutMs: config.statementTimeoutMs ?? 0 };
+  return { statementTimeoutMs: config.statementTimeoutMs ?? 0, preparedStatements: config.pgPreparedStatements ?? true };
 }
 
 function assertPostgresUrl(url: string): void {
