@@ -1,70 +1,60 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import { Accounts } from '../src/auth/accounts.js';
-import { StoreError, TENANT_RECHECK_MS, type Store } from '../src/store/store.js';
-import { adminQuery, backends, openStore, type StoreSetup } from './support/backends.js';
+import { StoreError, TENANT_RECHECK_MS } from '../src/store/store.js';
+import { adminQuery, describeStore, openStore } from './support/backends.js';
 
 /** `vbapi database drop` is `Store.dropDatabase`: on both stores, and across instances sharing a PostgreSQL registry. */
-for (const backend of backends) {
-  describe(`database drop on ${backend.name}`, { skip: backend.skip }, () => {
-    let setup: StoreSetup;
-    let store: Store;
-    before(async () => {
-      setup = await backend.prepare();
-      store = await openStore(setup);
-    });
-    after(async () => {
-      await store?.close();
-      await setup?.cleanup();
-    });
+describeStore((backend) => `database drop on ${backend.name}`, (context) => {
+  const { backend } = context;
 
     /** Whether the database's storage still exists (a directory, or a PostgreSQL database). */
     const stored = async (location: string) =>
       backend.name === 'pglite'
-        ? existsSync(join(setup.config.dataDir, 'databases', location))
+        ? existsSync(join(context.setup.config.dataDir, 'databases', location))
         : (await adminQuery('SELECT 1 FROM pg_database WHERE datname = $1', [location])).length > 0;
 
     test('refused while users are granted it unless forced; then unregistered, closed and removed, grants and sessions ended', async () => {
-      const entry = await store.createDatabase('doomed');
-      await store.createDatabase('kept');
-      await (await store.tenant('doomed'))!.query('CREATE TABLE marker (x integer)');
-      const accounts = new Accounts(store.registry);
+      const entry = await context.store.createDatabase('doomed');
+      await context.store.createDatabase('kept');
+      await (await context.store.tenant('doomed'))!.query('CREATE TABLE marker (x integer)');
+      const accounts = new Accounts(context.store.registry);
       await accounts.createClient('acme', 'A');
       await accounts.createUser('acme', 'alice', 'alice long password', ['doomed', 'kept']);
-      await store.registry.query(
+      await context.store.registry.query(
         `INSERT INTO sessions (id, client_id, username, database, refresh_hash, expires_at) VALUES ('s1', 'acme', 'alice', 'doomed', 'h1', now() + interval '1 day')`,
       );
 
-      await assert.rejects(store.dropDatabase('doomed'), (error: Error) => error instanceof StoreError && /granted to 1 user\(s\) \(acme\/alice\); give --force/.test(error.message));
-      assert.ok(await store.tenant('doomed'), 'a refused drop changes nothing');
-      assert.deepEqual(await store.dropDatabase('doomed', { force: true }), { entry, grants: 1 });
-      assert.equal(await store.tenant('doomed'), null);
-      assert.deepEqual((await store.list()).map((database) => database.name), ['kept']);
+      await assert.rejects(context.store.dropDatabase('doomed'), (error: Error) => error instanceof StoreError && /granted to 1 user\(s\) \(acme\/alice\); give --force/.test(error.message));
+      assert.ok(await context.store.tenant('doomed'), 'a refused drop changes nothing');
+      assert.deepEqual(await context.store.dropDatabase('doomed', { force: true }), { entry, grants: 1 });
+      assert.equal(await context.store.tenant('doomed'), null);
+      assert.deepEqual((await context.store.list()).map((database) => database.name), ['kept']);
       assert.equal(await stored(entry.location), false);
       assert.equal(await accounts.mayUse('acme', 'alice', 'doomed'), false);
       assert.equal(await accounts.mayUse('acme', 'alice', 'kept'), true, 'other grants stay');
-      const [session] = await store.registry.query<{ revoked_reason: string }>(`SELECT revoked_reason FROM sessions WHERE id = 's1'`);
+      const [session] = await context.store.registry.query<{ revoked_reason: string }>(`SELECT revoked_reason FROM sessions WHERE id = 's1'`);
       assert.equal(session!.revoked_reason, 'database dropped');
 
       // A new database of the same name is a new, empty one.
-      await store.createDatabase('doomed');
-      assert.deepEqual(await (await store.tenant('doomed'))!.query(`SELECT to_regclass('marker') IS NULL AS fresh`), [{ fresh: true }]);
-      await assert.rejects(store.dropDatabase('nothing'), /no database "nothing"/);
-      await assert.rejects(store.dropDatabase('../registry'), /no database "\.\.\/registry"/);
+      await context.store.createDatabase('doomed');
+      assert.deepEqual(await (await context.store.tenant('doomed'))!.query(`SELECT to_regclass('marker') IS NULL AS fresh`), [{ fresh: true }]);
+      await assert.rejects(context.store.dropDatabase('nothing'), /no database "nothing"/);
+      await assert.rejects(context.store.dropDatabase('../registry'), /no database "\.\.\/registry"/);
     });
 
     if (backend.name === 'postgres') {
       test('another instance sharing the registry loses its connections and stops using the dropped database within TENANT_RECHECK_MS', async () => {
-        const other = await openStore(setup);
+        const other = await openStore(context.setup);
         try {
-          await store.createDatabase('shared');
+          await context.store.createDatabase('shared');
           const held = (await other.tenant('shared'))!;
           await held.query('CREATE TABLE marker (x integer)');
-          const { entry } = await store.dropDatabase('shared'); // WITH (FORCE): the other instance's connections end
+          const { entry } = await context.store.dropDatabase('shared'); // WITH (FORCE): the other instance's connections end
           assert.equal(await stored(entry.location), false);
-          await store.createDatabase('shared');
+          await context.store.createDatabase('shared');
           await new Promise((resolve) => setTimeout(resolve, TENANT_RECHECK_MS + 100));
           const fresh = (await other.tenant('shared'))!;
           assert.deepEqual(await fresh.query(`SELECT to_regclass('marker') IS NULL AS fresh`), [{ fresh: true }], 'the new database, not the dropped one');
@@ -74,5 +64,4 @@ for (const backend of backends) {
         }
       });
     }
-  });
-}
+});

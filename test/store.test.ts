@@ -1,47 +1,35 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { migrations as tenantMigrations } from '../src/store/migrations/tenant/index.js';
-import { StoreError, type Store } from '../src/store/store.js';
+import { StoreError } from '../src/store/store.js';
 import { signedIn } from './support/api.js';
-import { ADMIN_URL, adminQuery, backends, openStore, preparePostgres, type StoreSetup } from './support/backends.js';
+import { ADMIN_URL, adminQuery, backends, describeStore, openStore, preparePostgres } from './support/backends.js';
 import { group } from './support/records.js';
 
 /** Each committed tenant migration, applied exactly once. */
 const everyTenantMigration = tenantMigrations.map((migration) => ({ version: migration.version }));
 
-for (const backend of backends) {
-  describe(`the store on ${backend.name}`, { skip: backend.skip }, () => {
-    let setup: StoreSetup;
-    let store: Store;
-    before(async () => {
-      setup = await backend.prepare();
-      store = await openStore(setup);
-    });
-    after(async () => {
-      await store?.close();
-      await setup?.cleanup();
-    });
+describeStore((backend) => `the store on ${backend.name}`, (context) => {
 
     test('database names pass an allow-list; duplicates are refused', async () => {
-      await store.createDatabase('alpha');
-      await assert.rejects(store.createDatabase('alpha'), (error: Error) => error instanceof StoreError && /already exists/.test(error.message));
+      await context.store.createDatabase('alpha');
+      await assert.rejects(context.store.createDatabase('alpha'), (error: Error) => error instanceof StoreError && /already exists/.test(error.message));
       for (const name of ['', '../x', 'a b', 'x'.repeat(64), '-lead', 'semi;colon', 'é']) {
-        await assert.rejects(store.createDatabase(name), StoreError, JSON.stringify(name));
-        assert.equal(await store.tenant(name), null);
+        await assert.rejects(context.store.createDatabase(name), StoreError, JSON.stringify(name));
+        assert.equal(await context.store.tenant(name), null);
       }
-      assert.equal(await store.tenant('unknown'), null);
-      assert.deepEqual((await store.list()).map((entry) => entry.name), ['alpha']);
+      assert.equal(await context.store.tenant('unknown'), null);
+      assert.deepEqual((await context.store.list()).map((entry) => entry.name), ['alpha']);
     });
 
     test('databases and their records survive a restart; migrations run once', async () => {
-      const client = await signedIn(store, 'c1', 'alpha');
+      const client = await signedIn(context.store, 'c1', 'alpha');
       const answer = await client.put('/groups-batch', [group('KEEP')]);
       assert.equal(answer.json.data[0].status, 201);
       await client.app.close();
-      await store.close();
-      store = await openStore(setup);
-      const db = (await store.tenant('alpha'))!;
+      await context.reopen();
+      const db = (await context.store.tenant('alpha'))!;
       assert.deepEqual(await db.query('SELECT "group_ID" FROM groups'), [{ group_ID: 'KEEP' }]);
       assert.deepEqual(await db.query('SELECT version FROM schema_migrations ORDER BY version'), everyTenantMigration);
     });
@@ -49,18 +37,16 @@ for (const backend of backends) {
     // A field or record type added to the descriptions reaches existing databases through a generated,
     // committed migration (no longer by adding missing columns on open): see migrations.test.ts.
     test('opening a tenant applies the committed migrations it lacks', async () => {
-      const db = (await store.tenant('alpha'))!;
+      const db = (await context.store.tenant('alpha'))!;
       // As if the database had been made before migration 1 (and so had no tables).
       await db.query('DROP TABLE benefits, groups, benefit_categories, idempotency_keys');
       await db.query('DELETE FROM schema_migrations');
-      await store.close();
-      store = await openStore(setup);
-      const reopened = (await store.tenant('alpha'))!;
+      await context.reopen();
+      const reopened = (await context.store.tenant('alpha'))!;
       assert.deepEqual(await reopened.query('SELECT count(*) AS n FROM groups'), [{ n: 0 }]);
       assert.deepEqual(await reopened.query('SELECT version FROM schema_migrations ORDER BY version'), everyTenantMigration);
     });
-  });
-}
+});
 
 describe('isolation', () => {
   test('PGlite: a second process or store cannot open a data directory in use', { skip: backends[0]!.skip }, async () => {

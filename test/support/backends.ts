@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import pino from 'pino';
+import { after, before, describe } from 'node:test';
 import type { Config } from '../../src/config.js';
 import { Store } from '../../src/store/store.js';
 
@@ -92,4 +93,51 @@ export async function adminQuery<Row = Record<string, unknown>>(sql: string, par
 
 export async function openStore(setup: StoreSetup): Promise<Store> {
   return Store.open(setup.config, quietLogger);
+}
+
+/** What `describeStore`'s tests see: the backend, its setup and the store opened on it (set once `before` ran). */
+export interface StoreUnderTest {
+  readonly backend: BackendUnderTest;
+  readonly setup: StoreSetup;
+  readonly store: Store;
+  /** Closes the store and opens it again on the same setup (what a restart does). */
+  reopen(): Promise<Store>;
+}
+
+/**
+ * One `describe` per backend around a store of its own: prepared and opened before the tests,
+ * closed and cleaned up after them. `title` names the describe for each backend.
+ */
+export function describeStore(title: (backend: BackendUnderTest) => string, body: (context: StoreUnderTest) => void): void {
+  for (const backend of backends) {
+    describe(title(backend), { skip: backend.skip }, () => {
+      let setup: StoreSetup | undefined;
+      let store: Store | undefined;
+      const context: StoreUnderTest = {
+        backend,
+        get setup() {
+          if (!setup) throw new Error('the store is prepared in before()');
+          return setup;
+        },
+        get store() {
+          if (!store) throw new Error('the store is opened in before()');
+          return store;
+        },
+        async reopen() {
+          await store?.close();
+          store = await openStore(context.setup);
+          return store;
+        },
+      };
+      before(async () => {
+        setup = await backend.prepare();
+        store = await openStore(setup);
+      });
+      after(async () => {
+        await store?.close();
+        await setup?.cleanup();
+      });
+      body(context);
+    });
+  }
 }
