@@ -50,3 +50,19 @@ export function inputSchema(entity: Entity): JsonSchema {
     required: entity.clientFields.filter((field) => field.required).map((field) => field.name),
   };
 }
+
+// Request bodies that are not records (the identity routes'), written with the same three pieces.
+
+/** A string property with its description. */
+export const text = (description: string): JsonSchema => ({ type: 'string', description });
+
+/** An object of exactly these properties (others are refused), `required` among them. */
+export const closedObject = (properties: Record<string, JsonSchema>, required: string[]): JsonSchema => ({
+  type: 'object',
+  properties,
+  required,
+  additionalProperties: false,
+});
+
+/** The caller's access token that generated clients send in some bodies: optional, and when given it must be the caller's. */
+export const OWN_ACCESS_TOKEN: JsonSchema = { type: ['string', 'null'], description: 'Your access token (optional; when given it must be yours)' };

@@ -1,5 +1,5 @@
 import { DEVICE_NAME_MAX } from '../entities/user.js';
-import type { JsonSchema } from './json-schema.js';
+import { closedObject, OWN_ACCESS_TOKEN, text, type JsonSchema } from './json-schema.js';
 
 /**
  * The component schemas of contract 6.4 (multi-factor authentication) and `POST /mfa-submit-code`
@@ -16,14 +16,8 @@ export const MFA_TAG = { name: 'MultiFactorAuth', description: 'TOTP devices (RF
 
 export function mfaSchemas(kit: SchemaKit): Record<string, unknown> {
   const { ref, envelope, nullable } = kit;
-  const text = (description: string): JsonSchema => ({ type: 'string', description });
-  const accessToken: JsonSchema = { type: ['string', 'null'], description: 'Your access token (optional; when given it must be yours)' };
-  const object = (properties: Record<string, JsonSchema>, required: string[]): JsonSchema => ({
-    type: 'object',
-    properties,
-    required,
-    additionalProperties: false,
-  });
+  const object = closedObject;
+  const accessToken = OWN_ACCESS_TOKEN;
   return {
     SubmitMFACodeRequest: object(
       {

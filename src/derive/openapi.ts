@@ -4,7 +4,7 @@ import { SERVER_OWNED_USER_FIELDS, user } from '../entities/user.js';
 import { Type } from '@sinclair/typebox';
 import { operationPaths, ref, type OperationSpec } from '../http/operation.js';
 import { pluralName } from '../resources/operations.js';
-import { fieldSchema, type JsonSchema } from './json-schema.js';
+import { closedObject, fieldSchema, OWN_ACCESS_TOKEN, text, type JsonSchema } from './json-schema.js';
 import { MFA_TAG, mfaSchemas } from './openapi-mfa.js';
 import {
   AuthenticationResult,
@@ -256,13 +256,7 @@ function identitySchemas(): Record<string, unknown> {
     : field.name === 'password' ? 'Write-only: always null in responses. A password sent here is temporary: it must be replaced at the next login.'
     : undefined,
   );
-  const text = (description: string): JsonSchema => ({ type: 'string', description });
-  const object = (properties: Record<string, JsonSchema>, required: string[]): JsonSchema => ({
-    type: 'object',
-    properties,
-    required,
-    additionalProperties: false,
-  });
+  const object = closedObject;
   return {
     Users: users,
     UsersVBAResponse: envelope(nullable(ref('Users'))),
@@ -278,15 +272,9 @@ function identitySchemas(): Record<string, unknown> {
     ),
     UserChangeTempPasswordResponse: documented(UserChangeTempPasswordResponse),
     UserChangeTempPasswordResponseVBAResponse: envelope(nullable(ref('UserChangeTempPasswordResponse'))),
-    UserResetPasswordRequest: {
-      type: 'object',
-      properties: {
-        accessToken: { type: ['string', 'null'], description: 'Your access token (optional; when given it must be yours)' },
-        previousPassword: text('Your current password'),
-        proposedPassword: text('At least 12 characters, not your user ID'),
-      },
-      required: ['previousPassword', 'proposedPassword'],
-      additionalProperties: false,
-    },
+    UserResetPasswordRequest: object(
+      { accessToken: OWN_ACCESS_TOKEN, previousPassword: text('Your current password'), proposedPassword: text('At least 12 characters, not your user ID') },
+      ['previousPassword', 'proposedPassword'],
+    ),
   };
 }
