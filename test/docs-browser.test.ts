@@ -3,8 +3,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { buildApp } from '../src/http/app.js';
+import type { Store } from '../src/store/store.js';
 import { operations } from '../src/http/operation-table.js';
 import { provision, testConfig } from './support/api.js';
 import { backends, openStore } from './support/backends.js';
@@ -26,9 +27,17 @@ if (!executablePath) {
   console.warn('\n!!! Chromium not found (apt-get install chromium): SKIPPING the /docs browser test. !!!\n');
 }
 
-test('/docs lists every operation and "Try it out" reaches the server', { skip: executablePath ? false : 'Chromium not installed' }, async () => {
+/**
+ * A page of headless Chromium next to a server on a fresh embedded store: `provisioned` runs on the
+ * store before the app is built; everything is closed and removed afterwards.
+ */
+async function withDocsPage<T>(
+  provisioned: (store: Store) => Promise<T>,
+  body: (page: Page, base: string, given: T) => Promise<void>,
+): Promise<void> {
   const setup = await backends[0]!.prepare();
   const store = await openStore(setup);
+  const given = await provisioned(store);
   const app = await buildApp({ store, config: testConfig() });
   const browser = await chromium.launch({
     executablePath,
@@ -36,7 +45,17 @@ test('/docs lists every operation and "Try it out" reaches the server', { skip: 
   });
   try {
     const base = await app.listen({ host: '127.0.0.1', port: 0 });
-    const page = await browser.newPage({ viewport: { width: 1280, height: 2000 } });
+    await body(await browser.newPage({ viewport: { width: 1280, height: 2000 } }), base, given);
+  } finally {
+    await browser.close();
+    await app.close();
+    await store.close();
+    await setup.cleanup();
+  }
+}
+
+test('/docs lists every operation and "Try it out" reaches the server', { skip: executablePath ? false : 'Chromium not installed' }, async () => {
+  await withDocsPage(async () => undefined, async (page, base) => {
     const outside: string[] = [];
     page.on('request', (request) => {
       if (!request.url().startsWith(base) && !request.url().startsWith('data:')) outside.push(request.url());
@@ -60,26 +79,11 @@ test('/docs lists every operation and "Try it out" reaches the server', { skip: 
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: `${ARTIFACTS}docs.png`, fullPage: false });
     assert.deepEqual(outside, [], 'every asset comes from the server itself');
-  } finally {
-    await browser.close();
-    await app.close();
-    await store.close();
-    await setup.cleanup();
-  }
+  });
 });
 
 test('/docs alone: Authentication first; log in from the page, then run a batch, without pasting a token; the database is remembered', { skip: executablePath ? false : 'Chromium not installed' }, async () => {
-  const setup = await backends[0]!.prepare();
-  const store = await openStore(setup);
-  const credentials = await provision(store, 'docs-client', 'docs');
-  const app = await buildApp({ store, config: testConfig() });
-  const browser = await chromium.launch({
-    executablePath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
-  try {
-    const base = await app.listen({ host: '127.0.0.1', port: 0 });
-    const page = await browser.newPage({ viewport: { width: 1280, height: 2000 } });
+  await withDocsPage((store) => provision(store, 'docs-client', 'docs'), async (page, base, credentials) => {
     await page.goto(`${base}/docs`);
     await page.waitForSelector('.opblock', { timeout: 30_000 });
     assert.match(await page.locator('.opblock-tag').first().innerText(), /^Authentication/);
@@ -127,10 +131,5 @@ test('/docs alone: Authentication first; log in from the page, then run a batch,
     await get.getByRole('button', { name: 'Execute' }).click();
     await status(get).waitFor({ timeout: 15_000 });
     assert.match(await status(get).innerText(), /200/);
-  } finally {
-    await browser.close();
-    await app.close();
-    await store.close();
-    await setup.cleanup();
-  }
+  });
 });
