@@ -260,7 +260,7 @@ for (const backend of backends) {
             assert.equal(pagination.TotalCount, RECORDS * (attempt + 1), 'every record once');
           } finally {
             restarted.child.kill('SIGTERM');
-            assert.equal(await restarted.exited, 0);
+            assert.equal(await restarted.exited, 0, `the restarted server's output:\n${restarted.stdout()}`);
           }
         }
       } finally {

@@ -113,6 +113,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');
   });
+  // A response whose head went out before the drain began (a streamed list page) could not say
+  // `connection: close`, and Node closes idle connections only when the close starts: once such a
+  // response ends, its connection is idle and kept alive for the client (72 s), so the drain would
+  // outlast the shutdown timeout. Close it (and any other idle one) as each response ends.
+  app.addHook('onResponse', async () => {
+    if (closing) app.server.closeIdleConnections();
+  });
   const { maxBodyBytes, maxJsonDepth, maxBatchRecords, maxInflightBodyBytes } = options.config;
   jsonBodies(app, { maxBodyBytes, maxJsonDepth, maxBatchRecords, budget: new BodyBudget(maxInflightBodyBytes, BODY_BUDGET_WAIT_MS) });
 
