@@ -23,11 +23,17 @@ export interface ApiKeyOwner {
  * remembering garbage).
  */
 export const KEY_CACHE_MS = 5_000;
+/**
+ * Kept per registry rather than per Accounts object on purpose: the app, `vbapi serve` and the
+ * tests make several Accounts on one registry, and a key revoked through any of them must leave
+ * all of them at once (test/auth.test.ts revokes through its own Accounts and expects the app to
+ * refuse the key). Weak, so a closed registry takes its cache with it.
+ */
 const keyCaches = new WeakMap<Database, TtlCache<ApiKeyOwner>>();
 
 /** A key's `last_used_at` is written at most this often (per key and process): never a write per request. */
 export const KEY_TOUCH_MS = 60_000;
-/** Per registry: when this process last wrote each key's `last_used_at`. */
+/** Per registry, shared like the key cache: when this process last wrote each key's `last_used_at`. */
 const keyTouches = new WeakMap<Database, Map<string, number>>();
 
 export interface ClientSummary {

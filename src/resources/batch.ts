@@ -1,14 +1,14 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { statements } from '../derive/sql.js';
-import { describeErrors, recordValidator, rowsJson, type FieldError, type Row, type TextLimits } from '../derive/validate.js';
-import { entityNamed, type Entity } from '../entities/index.js';
+import { describeErrors, rowsJson, type FieldError, type Row } from '../derive/validate.js';
+import type { Entity } from '../entities/index.js';
 import type { Database, Queryable } from '../store/database.js';
 import { classify, withRetry } from '../store/errors.js';
-import { refreshStatistics } from '../store/statistics.js';
+import { statisticsRefresher } from '../store/statistics.js';
 import { unavailable } from '../http/errors.js';
 import { metrics } from '../http/metrics.js';
 import { chunksOf, DEFAULT_BATCH_CHUNK_ROWS, keyOrder } from './batch-order.js';
-import { referenceLookup, type ExistingReferences } from './references.js';
+import { compileRecord, type CompiledRecord } from './compiled.js';
+import type { ExistingReferences } from './references.js';
 
 /** One entry of a batch answer, in the vendor's `MultiCodeResponse` shape. */
 export interface BatchOutcome {
@@ -62,13 +62,12 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * distinct keys. Answers keep the input order; every record of one key is in one chunk, so the
  * last valid one is stored.
  */
-export function batchUpserter(entity: Entity, settings: BatchSettings = {}) {
-  const validate = recordValidator(entity, settings.maxTextChars === undefined ? undefined : ({ maxTextChars: settings.maxTextChars } satisfies TextLimits));
+export function batchUpserter(entity: Entity, settings: BatchSettings = {}, compiled: CompiledRecord = compileRecord(entity, settings.maxTextChars === undefined ? undefined : { maxTextChars: settings.maxTextChars })) {
+  const { sql, validate, references } = compiled;
   const chunkRows = settings.batchChunkRows ?? DEFAULT_BATCH_CHUNK_ROWS;
   const encoding = settings.encoding ?? 'auto';
-  const sql = statements(entity, entityNamed);
   const keyName = entity.key.name;
-  const references = referenceLookup(entity);
+  const refreshStatistics = statisticsRefresher(entity.table);
   const hasReferences = entity.references.length > 0;
   const outcome = (value: string | null, status: number, body: string): BatchOutcome => ({
     id: [{ key: keyName, value }],
@@ -221,7 +220,7 @@ export function batchUpserter(entity: Entity, settings: BatchSettings = {}) {
       return results;
     }
     // Committed: from here on nothing may report "Not applied".
-    refreshStatistics(db, entity.table, createdCount, context.log);
+    refreshStatistics(db, createdCount, context.log);
     return answered;
   }
 }
