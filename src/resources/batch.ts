@@ -2,9 +2,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import { describeErrors, rowsJson, type FieldError, type Row } from '../derive/validate.js';
 import type { Entity } from '../entities/index.js';
 import type { Database, Queryable } from '../store/database.js';
-import { classify, withRetry } from '../store/errors.js';
+import { classify, RolledBack, withRetry } from '../store/errors.js';
 import { statisticsRefresher } from '../store/statistics.js';
-import { unavailable } from '../http/errors.js';
 import { metrics } from '../http/metrics.js';
 import { chunksOf, DEFAULT_BATCH_CHUNK_ROWS, keyOrder } from './batch-order.js';
 import { compileRecord, type CompiledRecord } from './compiled.js';
@@ -204,7 +203,8 @@ export function batchUpserter(entity: Entity, settings: BatchSettings = {}, comp
       }));
     } catch (error) {
       if (error instanceof HookError) throw error.cause;
-      if (classify(error) === 'unavailable') throw unavailable('The database is unavailable; nothing was applied. Retry later.', error);
+      // The app answers 503 for it (and says nothing was applied); the other faults become per-record 500s below.
+      if (classify(error) === 'unavailable') throw new RolledBack(error);
       // The transaction rolled back: none of this request's records were written.
       context.log.error({ err: error, entity: entity.name }, 'batch transaction failed');
       const valid = chunks.flatMap((_, chunk) => validIn(chunk)); // the chunks not reached yet are validated too

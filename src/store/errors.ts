@@ -13,7 +13,18 @@ const STATEMENT_TIMEOUT = '57014'; // query_canceled: statement_timeout (VBAPI_S
 const BROKEN_CLASSES = ['08', '57P']; // connection exceptions, server shutting down
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
 
+/**
+ * A store fault raised by work whose transaction rolled back as a whole: nothing it wrote was
+ * applied (a batch). It classifies as its cause does; the app says "nothing was applied" for it.
+ */
+export class RolledBack extends Error {
+  constructor(override readonly cause: unknown) {
+    super('the transaction rolled back; nothing was applied', { cause });
+  }
+}
+
 export function classify(error: unknown): StoreFault {
+  if (error instanceof RolledBack) return classify(error.cause);
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return 'other';
   if (RETRYABLE.has(code)) return 'retry';
