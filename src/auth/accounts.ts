@@ -22,7 +22,7 @@ export interface ApiKeyOwner {
  * accepting the key within KEY_CACHE_MS. Unknown keys are not cached (nothing to gain from
  * remembering garbage).
  */
-export const KEY_CACHE_MS = 5_000;
+const KEY_CACHE_MS = 5_000;
 /**
  * Kept per registry rather than per Accounts object on purpose: the app, `vbapi serve` and the
  * tests make several Accounts on one registry, and a key revoked through any of them must leave
@@ -32,7 +32,7 @@ export const KEY_CACHE_MS = 5_000;
 const keyCaches = new WeakMap<Database, TtlCache<ApiKeyOwner>>();
 
 /** A key's `last_used_at` is written at most this often (per key and process): never a write per request. */
-export const KEY_TOUCH_MS = 60_000;
+const KEY_TOUCH_MS = 60_000;
 /** Per registry, shared like the key cache: when this process last wrote each key's `last_used_at`. */
 const keyTouches = new WeakMap<Database, Map<string, number>>();
 
@@ -265,6 +265,6 @@ export class Accounts {
 }
 
 /** The record requires an e-mail address; the command line asks for none, so a reserved (.invalid, RFC 2606) one stands in. */
-export function placeholderEmail(username: string): string {
+function placeholderEmail(username: string): string {
   return username.includes('@') ? username : `${username}@users.invalid`;
 }

@@ -115,7 +115,7 @@ export interface SortKey {
  * the filter values, limit and offset are parameters ($1… filters, then limit, then offset).
  */
 /** Text fields without a maximum of their own (`notes`): rows may hold any amount of them. */
-export const unboundedFields = (entity: Entity): Field[] => entity.fields.filter((field) => field.type === 'string' && field.maxLength === undefined);
+const unboundedFields = (entity: Entity): Field[] => entity.fields.filter((field) => field.type === 'string' && field.maxLength === undefined);
 
 /** The page query's column of the bytes its unbounded fields hold (PostgreSQL reads a value's size without detoasting it). */
 export const UNBOUNDED_BYTES = '__unbounded_bytes';

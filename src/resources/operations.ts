@@ -10,7 +10,7 @@ export type RecordRole = 'list' | 'create' | 'get' | 'replace' | 'remove' | 'bat
 
 const capitalise = (text: string) => text.replace(/(^|\s)\S/g, (letter) => letter.toUpperCase());
 /** `benefit category` → `BenefitCategory`; `benefit-categories` → `BenefitCategories`. */
-export const singularName = (entity: Entity) => capitalise(entity.label).replace(/\s/g, '');
+const singularName = (entity: Entity) => capitalise(entity.label).replace(/\s/g, '');
 export const pluralName = (entity: Entity) => capitalise(entity.path.replace(/-/g, ' ')).replace(/\s/g, '');
 
 const BATCH_HEADERS = { ...header(HEADER.batchSummary), ...header(HEADER.idempotentReplayed), ...header(HEADER.preferenceApplied) };

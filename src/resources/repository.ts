@@ -10,7 +10,7 @@ import { compileRecord, type CompiledRecord } from './compiled.js';
 import { referenceChecker } from './references.js';
 
 /** A list page's bytes of unbounded text read at once (one larger value is read alone). */
-export const LIST_PIECE_BYTES = 8 * 1024 * 1024;
+const LIST_PIECE_BYTES = 8 * 1024 * 1024;
 
 /** Where a list page goes, piece by piece. */
 export interface PageSink {

@@ -127,7 +127,7 @@ export function recordHandlers(entity: Entity, options: ResourceOptions): Record
  * The key in the last path segment, URL-decoded with `+` read as a space (as the vendor does).
  * Read from the raw URL because the router has already turned `%2B` into `+`.
  */
-export function keyFromPath(request: FastifyRequest): string {
+function keyFromPath(request: FastifyRequest): string {
   const path = pathOf(request);
   const segment = path.slice(path.lastIndexOf('/') + 1);
   try {

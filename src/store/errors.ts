@@ -5,7 +5,7 @@
 /** A store operation refused for a reason the user can act on (shown as one line by the CLI). */
 export class StoreError extends Error {}
 
-export type StoreFault = 'retry' | 'unavailable' | 'unique' | 'reference' | 'other';
+export type StoreFault = 'retry' | 'unavailable' | 'reference' | 'other';
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
 const UNAVAILABLE_CLASSES = ['08', '53', '57P']; // connection, insufficient resources, operator intervention
@@ -28,7 +28,6 @@ export function classify(error: unknown): StoreFault {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return 'other';
   if (RETRYABLE.has(code)) return 'retry';
-  if (code === '23505') return 'unique';
   if (code === '23503' || code === '23001') return 'reference'; // foreign_key_violation, restrict_violation
   if (code === STATEMENT_TIMEOUT) return 'unavailable';
   if (NETWORK_CODES.has(code) || UNAVAILABLE_CLASSES.some((prefix) => code.startsWith(prefix))) return 'unavailable';
