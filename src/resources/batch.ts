@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { describeErrors, rowsJson, type FieldError, type Row } from '../derive/validate.js';
+import type { MultiCodeResponse } from '../derive/shapes.js';
 import type { Entity } from '../entities/index.js';
 import type { Database, Queryable } from '../store/database.js';
 import { classify, RolledBack, withRetry } from '../store/errors.js';
@@ -9,12 +10,8 @@ import { chunksOf, DEFAULT_BATCH_CHUNK_ROWS, keyOrder } from './batch-order.js';
 import { compileRecord, type CompiledRecord } from './compiled.js';
 import type { ExistingReferences } from './references.js';
 
-/** One entry of a batch answer, in the vendor's `MultiCodeResponse` shape. */
-export interface BatchOutcome {
-  readonly id: [{ readonly key: string; readonly value: string | null }];
-  readonly status: number;
-  readonly body: string;
-}
+/** One entry of a batch answer: the documented `MultiCodeResponse` (derive/shapes.ts), its type inferred from the schema. */
+export type BatchOutcome = MultiCodeResponse;
 
 export interface BatchContext {
   /** The authenticated user, written to the audit fields. */
@@ -193,7 +190,7 @@ export function batchUpserter(entity: Entity, settings: BatchSettings = {}, comp
         const failed = results.some((entry) => entry.status !== 200 && entry.status !== 201);
         if (options.allOrNone && failed) {
           for (const [index, entry] of results.entries()) {
-            if (entry.status === 200 || entry.status === 201) results[index] = outcome(entry.id[0].value, 424, NOT_APPLIED);
+            if (entry.status === 200 || entry.status === 201) results[index] = outcome(keys[index] ?? null, 424, NOT_APPLIED);
           }
         }
         if (options.validateOnly || (options.allOrNone && failed)) await tx.query('ROLLBACK TO SAVEPOINT batch_writes');

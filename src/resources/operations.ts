@@ -1,7 +1,5 @@
 import { referrersOf, type Entity } from '../entities/index.js';
 import { body, header, parameter, ref, response, responses, type AppServices, type Handler, type OperationGroup, type OperationSpec } from '../http/operation.js';
-import type { MultiCodeResponse } from '../derive/shapes.js';
-import type { BatchOutcome } from './batch.js';
 import { recordHandlers } from './routes.js';
 import { HEADER } from '../http/headers.js';
 
@@ -115,11 +113,6 @@ export function recordOperations(entity: Entity): Record<RecordRole, OperationSp
     },
   };
 }
-
-/** The batch engine's answers are the documented MultiCodeResponse: a compile error if the two drift apart. */
-type Documented = Readonly<Omit<MultiCodeResponse, 'id'>> & { readonly id: readonly Readonly<MultiCodeResponse['id'][number]>[] };
-export type OutcomeIsDocumented = BatchOutcome extends Documented ? true : never;
-true satisfies OutcomeIsDocumented;
 
 /** The order of a record type's operations in the document. */
 export const RECORD_ROLES: readonly RecordRole[] = ['list', 'create', 'get', 'replace', 'remove', 'batch'];
