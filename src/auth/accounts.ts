@@ -112,11 +112,12 @@ export class Accounts {
       'SELECT id FROM api_keys WHERE revoked_at IS NULL AND (id = $1 OR left($1, $2) = prefix)',
       [idOrPrefix, API_KEY_PREFIX_LENGTH],
     );
-    if (matches.length === 0) throw new AccountError(`no active API key matches "${idOrPrefix}"`);
+    const [match] = matches;
+    if (!match) throw new AccountError(`no active API key matches "${idOrPrefix}"`);
     if (matches.length > 1) throw new AccountError(`"${idOrPrefix}" matches ${matches.length} keys; give the key id instead`);
-    await this.registry.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [matches[0]!.id]);
+    await this.registry.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [match.id]);
     this.keys.clear();
-    return matches[0]!.id;
+    return match.id;
   }
 
   /** The client of an active key, or null. Keys are found by hash: the key itself is never stored. */

@@ -63,8 +63,7 @@ export function recordValidator<E extends Entity>(
 }
 
 function compileValidator(entity: Entity, maxTextChars: number): (input: unknown) => Validation {
-  const schema = inputSchema(entity);
-  for (const field of entity.clientFields.filter(isUncappedText)) schema.properties![field.name]!.maxLength = maxTextChars;
+  const schema = inputSchema(entity, maxTextChars);
   const check = ajv.compile(schema);
   // The compiled function stands alone; Ajv's own cache (keyed by schema object) would only grow with every app built.
   ajv.removeSchema(schema);
