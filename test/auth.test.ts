@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { Accounts } from '../src/auth/accounts.js';
 import { buildApp } from '../src/http/app.js';
+import { operations } from '../src/http/operation-table.js';
 import { apiOf, login, loginHeaders, provision, startApi, testConfig, type Credentials, type RunningApi } from './support/api.js';
 import { backends } from './support/backends.js';
 import { group } from './support/records.js';
@@ -69,6 +70,17 @@ for (const backend of backends) {
     }
 
     describe('POST /user-authentication', () => {
+      test('a body of a type the server does not parse is a 415, and the document lists 415 for login', async () => {
+        const answer = await api.request('POST', '/user-authentication', {
+          raw: 'user=x',
+          headers: { ...loginHeaders(api.credentials), 'content-type': 'text/plain' },
+        });
+        assert.equal(answer.status, 415, answer.text);
+        assert.equal(answer.json.error.status, 415);
+        const spec = operations.find((operation) => operation.operationId === 'UserAuthentication');
+        assert.ok(spec && 415 in spec.responses);
+      });
+
       test('the happy path returns signed tokens in the vendor shape', async () => {
         const answer = await loginAs(api.credentials);
         assert.equal(answer.status, 200);

@@ -66,5 +66,13 @@ for (const backend of backends) {
       assert.deepEqual(empty.json.data, []);
       assert.equal((await admin.put('/users-batch', { user_ID: 'x' })).status, 400);
     });
+
+    test('more than 1,000 users in one request → 413 (each may carry a password to hash), nothing applied', async () => {
+      const records = Array.from({ length: 1_001 }, (_, index) => userBody(`many${index}`, { password: 'many-temporary-pw' }));
+      const answer = await admin.put('/users-batch', records);
+      assert.equal(answer.status, 413, answer.text);
+      assert.match(answer.json.error.detail, /at most 1000 records.*this one has 1001/);
+      assert.equal((await admin.get('/users/many0')).status, 404);
+    });
   });
 }

@@ -22,12 +22,18 @@ export interface ApiKeyOwner {
  * accepting the key within KEY_CACHE_MS. Unknown keys are not cached (nothing to gain from
  * remembering garbage).
  */
-export const KEY_CACHE_MS = 5_000;
+const KEY_CACHE_MS = 5_000;
+/**
+ * Kept per registry rather than per Accounts object on purpose: the app, `vbapi serve` and the
+ * tests make several Accounts on one registry, and a key revoked through any of them must leave
+ * all of them at once (test/auth.test.ts revokes through its own Accounts and expects the app to
+ * refuse the key). Weak, so a closed registry takes its cache with it.
+ */
 const keyCaches = new WeakMap<Database, TtlCache<ApiKeyOwner>>();
 
 /** A key's `last_used_at` is written at most this often (per key and process): never a write per request. */
-export const KEY_TOUCH_MS = 60_000;
-/** Per registry: when this process last wrote each key's `last_used_at`. */
+const KEY_TOUCH_MS = 60_000;
+/** Per registry, shared like the key cache: when this process last wrote each key's `last_used_at`. */
 const keyTouches = new WeakMap<Database, Map<string, number>>();
 
 export interface ClientSummary {
@@ -106,11 +112,12 @@ export class Accounts {
       'SELECT id FROM api_keys WHERE revoked_at IS NULL AND (id = $1 OR left($1, $2) = prefix)',
       [idOrPrefix, API_KEY_PREFIX_LENGTH],
     );
-    if (matches.length === 0) throw new AccountError(`no active API key matches "${idOrPrefix}"`);
+    const [match] = matches;
+    if (!match) throw new AccountError(`no active API key matches "${idOrPrefix}"`);
     if (matches.length > 1) throw new AccountError(`"${idOrPrefix}" matches ${matches.length} keys; give the key id instead`);
-    await this.registry.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [matches[0]!.id]);
+    await this.registry.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [match.id]);
     this.keys.clear();
-    return matches[0]!.id;
+    return match.id;
   }
 
   /** The client of an active key, or null. Keys are found by hash: the key itself is never stored. */
@@ -259,6 +266,6 @@ export class Accounts {
 }
 
 /** The record requires an e-mail address; the command line asks for none, so a reserved (.invalid, RFC 2606) one stands in. */
-export function placeholderEmail(username: string): string {
+function placeholderEmail(username: string): string {
   return username.includes('@') ? username : `${username}@users.invalid`;
 }

@@ -17,8 +17,8 @@ export interface ChallengeSubject {
   readonly database: string;
 }
 
-export const CHALLENGE_SECONDS = 300;
-export const MAX_TRIES = 5;
+const CHALLENGE_SECONDS = 300;
+const MAX_TRIES = 5;
 
 const hash = (session: string) => createHash('sha256').update(session).digest('hex');
 

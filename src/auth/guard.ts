@@ -31,7 +31,7 @@ export function requireUserAgent(request: FastifyRequest): void {
 }
 
 /** The client of the request's `x-api-key`; 401 when there is none or it is not an active key. */
-export async function apiKeyOwner(request: FastifyRequest, services: AuthServices): Promise<ApiKeyOwner> {
+async function apiKeyOwner(request: FastifyRequest, services: AuthServices): Promise<ApiKeyOwner> {
   const key = request.headers[HEADER.apiKey];
   const owner = typeof key === 'string' && key ? await services.accounts.keyOwner(key) : null;
   if (!owner) throw unauthorized();

@@ -25,7 +25,8 @@ export const loginOperations = operationGroup(
       summary: 'Log in: Basic credentials and an API key for a bearer token',
       description: 'Use `authenticationResult.idToken` as `Authorization: Bearer <idToken>` on every other call, with the same API key and database.',
       parameters: [parameter('clientId'), parameter('clientCode'), parameter('database')],
-      responses: responses('UserAuthenticationResponseVBAResponse', { 200: response(200, 'UserAuthenticationResponseVBAResponse') }, []),
+      // 415: login takes no body, but one sent with a type the server does not parse (curl -d's form type) is refused as unsupported.
+      responses: responses('UserAuthenticationResponseVBAResponse', { 200: response(200, 'UserAuthenticationResponseVBAResponse') }, [415]),
     },
   ],
   ({ auth }) => ({ UserAuthentication: login(auth) }),

@@ -23,6 +23,14 @@ function objectBody(request: FastifyRequest, schemaName: string): Body {
   return body as Body;
 }
 
+/** A required text field: its value, or '' with the field's error added to `errors` (refused together). */
+function requiredText(body: Body, field: string, errors: FieldError[], message = 'is required'): string {
+  const value = body[field];
+  if (typeof value === 'string' && value !== '') return value;
+  errors.push({ field, message });
+  return '';
+}
+
 function refuse(errors: FieldError[]): void {
   if (errors.length) throw badRequest(describeErrors(errors), errors);
 }
@@ -139,9 +147,9 @@ function deviceHandlers(services: AuthServices, devices: MfaDevices): Record<Mfa
 
   const VerifyMFADeviceSetup: RouteHandlerMethod = async (request) => {
     const body = objectBody(request, 'VerifyMFADeviceSetupRequest');
-    const { userCode, friendlyDeviceName } = body;
+    const { friendlyDeviceName } = body;
     const errors: FieldError[] = [];
-    if (typeof userCode !== 'string' || userCode === '') errors.push({ field: 'userCode', message: 'is required: the 6-digit code the device shows' });
+    const userCode = requiredText(body, 'userCode', errors, 'is required: the 6-digit code the device shows');
     if (friendlyDeviceName != null && (typeof friendlyDeviceName !== 'string' || friendlyDeviceName.length > DEVICE_NAME_MAX)) {
       errors.push({ field: 'friendlyDeviceName', message: `must be a string of at most ${DEVICE_NAME_MAX} characters` });
     }
@@ -149,7 +157,7 @@ function deviceHandlers(services: AuthServices, devices: MfaDevices): Record<Mfa
     ownToken(request, body);
     const { clientId, username } = caller(request);
     const name = typeof friendlyDeviceName === 'string' && friendlyDeviceName.trim() !== '' ? friendlyDeviceName.trim() : DEFAULT_DEVICE_NAME;
-    const outcome = await devices.verifySetup(clientId, username, userCode as string, name);
+    const outcome = await devices.verifySetup(clientId, username, userCode, name);
     if (!outcome.ok) {
       const message =
         outcome.reason === 'no-setup' ? 'no device setup is pending: call /mfa-setup first'
@@ -164,10 +172,11 @@ function deviceHandlers(services: AuthServices, devices: MfaDevices): Record<Mfa
   const target = async (request: FastifyRequest, schemaName: string): Promise<string> => {
     const { clientId, username, database } = caller(request);
     if (!(await directory.isAdministrator(clientId, username))) throw forbidden('Only an administrator may turn MFA on or off for a user');
-    const { user_ID: userId } = objectBody(request, schemaName);
-    if (typeof userId !== 'string' || userId === '') refuse([{ field: 'user_ID', message: 'is required' }]);
-    if (!(await directory.get({ clientId, database }, userId as string))) throw notFound(`No user "${userId as string}"`);
-    return userId as string;
+    const errors: FieldError[] = [];
+    const userId = requiredText(objectBody(request, schemaName), 'user_ID', errors);
+    refuse(errors);
+    if (!(await directory.get({ clientId, database }, userId))) throw notFound(`No user "${userId}"`);
+    return userId;
   };
 
   return {
@@ -197,24 +206,24 @@ function deviceHandlers(services: AuthServices, devices: MfaDevices): Record<Mfa
 function submitCode(services: AuthServices, devices: MfaDevices): RouteHandlerMethod {
   return async (request) => {
     const { clientId, database } = await keyOnly(request, services);
-    const { username, mfaCode, session } = objectBody(request, 'SubmitMFACodeRequest');
+    const body = objectBody(request, 'SubmitMFACodeRequest');
     const errors: FieldError[] = [];
-    if (typeof username !== 'string' || username === '') errors.push({ field: 'username', message: 'is required' });
-    if (typeof mfaCode !== 'string' || mfaCode === '') errors.push({ field: 'mfaCode', message: 'is required' });
-    if (typeof session !== 'string' || session === '') errors.push({ field: 'session', message: 'is required' });
+    const username = requiredText(body, 'username', errors);
+    const mfaCode = requiredText(body, 'mfaCode', errors);
+    const session = requiredText(body, 'session', errors);
     refuse(errors);
 
-    const challenge = await findChallenge(services.registry, session as string, 'SOFTWARE_TOKEN_MFA');
+    const challenge = await findChallenge(services.registry, session, 'SOFTWARE_TOKEN_MFA');
     if (!challenge || challenge.clientId !== clientId || challenge.username !== username || challenge.database !== database) throw unauthorized();
     if (await services.lockout.isLocked(clientId, challenge.username)) throw unauthorized();
-    const outcome = await devices.checkCode(clientId, challenge.username, mfaCode as string);
+    const outcome = await devices.checkCode(clientId, challenge.username, mfaCode);
     if (outcome !== 'ok') {
-      await recordFailedTry(services.registry, session as string);
+      await recordFailedTry(services.registry, session);
       await services.lockout.recordFailure(clientId, challenge.username);
       if (outcome === 'replayed') request.log.info({ clientId }, 'an MFA code was presented again: refused');
       throw unauthorized();
     }
-    if (!(await consumeChallenge(services.registry, session as string, 'SOFTWARE_TOKEN_MFA'))) throw unauthorized();
+    if (!(await consumeChallenge(services.registry, session, 'SOFTWARE_TOKEN_MFA'))) throw unauthorized();
     await services.lockout.clear(clientId, challenge.username);
     return success(request.id, { challengeName: null, session: null, authenticationResult: await issueSession(services, challenge) });
   };

@@ -15,7 +15,7 @@ export async function mfaRequired(registry: Database, clientId: string, username
 }
 
 /** Wrong codes a pending setup tolerates before it is thrown away (a new /mfa-setup starts over). */
-export const SETUP_TRIES = 5;
+const SETUP_TRIES = 5;
 
 export type SetupOutcome = { ok: true } | { ok: false; reason: 'no-setup' | 'wrong'; triesLeft: number };
 export type CodeOutcome = 'ok' | 'wrong' | 'replayed' | 'no-device';

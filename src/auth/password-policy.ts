@@ -2,8 +2,8 @@
  * Contract 6.3's password policy: at least 12 characters and not the user ID. (An upper bound too:
  * scrypt's cost grows with the input, and nobody types more than this.)
  */
-export const MIN_POLICY_PASSWORD_LENGTH = 12;
-export const MAX_PASSWORD_LENGTH = 256;
+const MIN_POLICY_PASSWORD_LENGTH = 12;
+const MAX_PASSWORD_LENGTH = 256;
 
 /** What is wrong with this password for this user, or null when it passes. */
 export function passwordProblem(userId: string, password: unknown): string | null {

@@ -13,7 +13,7 @@ import { TtlCache } from './cache.js';
  * made here clears the entry at once). One indexed lookup per session per second per instance is
  * the whole cost, and it needs no pub/sub channel (PGlite has none across processes anyway).
  */
-export const REVOCATION_CACHE_MS = 500;
+const REVOCATION_CACHE_MS = 500;
 
 const hash = (token: string) => createHash('sha256').update(token).digest('hex');
 const newRefreshToken = () => `vbr_${randomBytes(32).toString('base64url')}`;

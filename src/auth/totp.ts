@@ -6,9 +6,9 @@ import { toDataURL } from 'qrcode';
  * accepted for clock drift), by `otpauth`; the QR code of the `otpauth://` URI by `qrcode`.
  */
 const RULES = { algorithm: 'SHA1', digits: 6, period: 30 } as const;
-export const TOTP_WINDOW = 1;
-export const TOTP_ISSUER = 'VBAPI';
-export const CODE_PATTERN = /^\d{6}$/;
+const TOTP_WINDOW = 1;
+const TOTP_ISSUER = 'VBAPI';
+const CODE_PATTERN = /^\d{6}$/;
 
 /** A new random secret (160 bits, RFC 4226's recommended length), base32 as authenticator apps take it. */
 export function newTotpSecret(): string {

@@ -1,3 +1,5 @@
+import { HEADER } from '../http/headers.js';
+
 /**
  * The command line's client of a running server: the same calls any client makes (log in, batch
  * PUTs, paged GETs), with retries where retrying is safe: network failures, 429 (honouring
@@ -60,10 +62,10 @@ export class ApiClient {
   async login(): Promise<void> {
     const { apiKey, username, password, clientId, clientCode } = this.credentials;
     const response = await this.send('POST', '/user-authentication', {
-      'x-api-key': apiKey,
-      authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`,
-      'vbasoftware-client-id': clientId,
-      'vbasoftware-client-code': clientCode,
+      [HEADER.apiKey]: apiKey,
+      [HEADER.authorization]: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`,
+      [HEADER.clientId]: clientId,
+      [HEADER.clientCode]: clientCode,
     });
     if (response.status !== 200) throw new ServerError(`login refused: ${response.status} ${detail(response.text)}`);
     this.token = (JSON.parse(response.text) as { data: { authenticationResult: { idToken: string } } }).data.authenticationResult.idToken;
@@ -75,22 +77,22 @@ export class ApiClient {
     if (options.validateOnly) query.set('validateOnly', 'true');
     if (options.allOrNone) query.set('allOrNone', 'true');
     const url = `/${path}${query.size ? `?${query}` : ''}`;
-    const response = await this.authenticated('PUT', url, JSON.stringify(records), options.key ? { 'idempotency-key': options.key } : {});
+    const response = await this.authenticated('PUT', url, JSON.stringify(records), options.key ? { [HEADER.idempotencyKey]: options.key } : {});
     if (response.status !== 207) throw new ServerError(`${path}: the server answered ${response.status}: ${detail(response.text)}`);
-    return { entries: (JSON.parse(response.text) as { data: BatchEntry[] }).data, replayed: response.headers.get('idempotent-replayed') === 'true' };
+    return { entries: (JSON.parse(response.text) as { data: BatchEntry[] }).data, replayed: response.headers.get(HEADER.idempotentReplayed) === 'true' };
   }
 
   /** One page of a list, with the total the server reports. */
   async page(path: string, page: number, pageSize: number): Promise<{ records: Record<string, unknown>[]; total: number }> {
     const response = await this.authenticated('GET', `/${path}?page=${page}&pageSize=${pageSize}`);
     if (response.status !== 200) throw new ServerError(`${path}: the server answered ${response.status}: ${detail(response.text)}`);
-    const pagination = JSON.parse(response.headers.get('x-pagination') ?? '{}') as { TotalCount?: number };
+    const pagination = JSON.parse(response.headers.get(HEADER.pagination) ?? '{}') as { TotalCount?: number };
     return { records: (JSON.parse(response.text) as { data: Record<string, unknown>[] }).data, total: pagination.TotalCount ?? 0 };
   }
 
   private async authenticated(method: string, url: string, body?: string, extra: Record<string, string> = {}): Promise<Answer> {
     if (!this.token) await this.login();
-    const headers = () => ({ 'x-api-key': this.credentials.apiKey, authorization: `Bearer ${this.token}`, ...extra });
+    const headers = () => ({ [HEADER.apiKey]: this.credentials.apiKey, [HEADER.authorization]: `Bearer ${this.token}`, ...extra });
     let response = await this.send(method, url, headers(), body);
     if (response.status === 401) {
       await this.login(); // the token expired during a long run
@@ -109,8 +111,8 @@ export class ApiClient {
           method,
           headers: {
             'user-agent': USER_AGENT,
-            'vbasoftware-database': this.credentials.database,
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            [HEADER.database]: this.credentials.database,
+            ...(body === undefined ? {} : { [HEADER.contentType]: 'application/json' }),
             ...headers,
           },
           ...(body === undefined ? {} : { body }),
@@ -118,7 +120,7 @@ export class ApiClient {
         const text = await response.text();
         if (![409, 429, 503].includes(response.status)) return { status: response.status, headers: response.headers, text };
         why = `${response.status} ${detail(text)}`;
-        const retryAfter = Number(response.headers.get('retry-after'));
+        const retryAfter = Number(response.headers.get(HEADER.retryAfter));
         if (Number.isFinite(retryAfter) && retryAfter > 0) waitMs = Math.max(waitMs, retryAfter * 1000);
       } catch (error) {
         // fetch reports a network failure as a TypeError whose cause carries a code (ECONNREFUSED,

@@ -21,7 +21,7 @@ import { execute, invocation, parseCommandLine, UsageError } from './commands.js
  * On PostgreSQL there is no socket: every process shares the store, so the command line works on it
  * directly, and servers see the change as they see other instances' (see README, "Command line").
  */
-export const CONTROL_SOCKET = 'control.sock';
+const CONTROL_SOCKET = 'control.sock';
 
 /** A request larger than this is refused (a command line with a password is a few hundred bytes). */
 const MAX_REQUEST_BYTES = 1 << 20;
@@ -39,7 +39,7 @@ export interface ControlAnswer {
   readonly stderr: string;
 }
 
-export function controlSocketPath(dataDir: string): string {
+function controlSocketPath(dataDir: string): string {
   return join(resolve(dataDir), CONTROL_SOCKET);
 }
 

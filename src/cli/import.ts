@@ -56,7 +56,7 @@ interface Pending {
 }
 
 const REPORT_HEADER = stringify([['row', 'key', 'status', 'message']]);
-export const NOT_APPLIED_CLIENT_SIDE = 'Not applied: another record of this file failed';
+const NOT_APPLIED_CLIENT_SIDE = 'Not applied: another record of this file failed';
 
 export async function runImport(client: ApiClient, entity: Entity, source: Source, options: ImportOptions): Promise<ImportSummary> {
   const started = Date.now();

@@ -1,6 +1,5 @@
 import type { Entity, Field } from '../entities/index.js';
-import { statements } from './sql.js';
-import { entityNamed } from '../entities/index.js';
+import { stagingOf } from './sql.js';
 import type { Row } from './validate.js';
 
 /** One value in COPY's text format: `\N` for null; backslash, tab, newline and CR escaped. */
@@ -39,6 +38,6 @@ export function* copyPieces(rows: readonly Row[], fields: readonly Field[]): Gen
  * never SQL text built by its callers.
  */
 export function copyTarget(entity: Entity): { readonly table: string; readonly columns: string; readonly fields: readonly Field[] } {
-  const { staging } = statements(entity, entityNamed);
+  const staging = stagingOf(entity);
   return { table: staging.table, columns: staging.columns, fields: entity.clientFields };
 }

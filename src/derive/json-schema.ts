@@ -43,10 +43,13 @@ export function fieldSchema(field: Field): JsonSchema {
  * What a client may send: the client-owned fields. Audit fields are server-owned and ignored on
  * input (generated clients send them back), and so is any unknown field, so neither is listed.
  */
-export function inputSchema(entity: Entity): JsonSchema {
+export function inputSchema(entity: Entity, uncappedTextMax?: number): JsonSchema {
+  // Text without a maximum of its own gets the app's cap when one is given (validation, not the document).
+  const capped = (field: Field): JsonSchema =>
+    uncappedTextMax !== undefined && field.type === 'string' && field.maxLength === undefined ? { ...fieldSchema(field), maxLength: uncappedTextMax } : fieldSchema(field);
   return {
     type: 'object',
-    properties: Object.fromEntries(entity.clientFields.map((field) => [field.name, fieldSchema(field)])),
+    properties: Object.fromEntries(entity.clientFields.map((field) => [field.name, capped(field)])),
     required: entity.clientFields.filter((field) => field.required).map((field) => field.name),
   };
 }

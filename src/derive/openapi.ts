@@ -186,7 +186,7 @@ const describe = (field: Field) =>
  * fields in requests (as the vendor does), and saying `additionalProperties: false` would tell
  * generated clients and readers the opposite.
  */
-export function recordComponent(entity: Entity, descriptionOf: (field: Field) => string | undefined = () => undefined): JsonSchema {
+function recordComponent(entity: Entity, descriptionOf: (field: Field) => string | undefined = () => undefined): JsonSchema {
   return {
     type: 'object',
     description:

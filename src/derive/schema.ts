@@ -66,7 +66,7 @@ function columnOf(field: Field): ColumnSchema {
   };
 }
 
-export function tableOf(entity: Entity, entityByName: (name: string) => Entity): TableSchema {
+function tableOf(entity: Entity, entityByName: (name: string) => Entity): TableSchema {
   return {
     name: name(entity.table),
     columns: entity.fields.map(columnOf),

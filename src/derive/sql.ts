@@ -28,16 +28,12 @@ export interface Statements {
   readonly existingReferences: ReadonlyMap<string, string>;
 }
 
-const computed = new WeakMap<Entity, Statements>();
-
-/** The statements of `entity`, computed once and shared by the batch engine, the repository and the reference check. */
+/**
+ * The statements of `entity`. Each call builds them anew: an app builds them once per record type
+ * at start-up and shares them between the batch engine, the repository and the reference check
+ * (see resources/compiled.ts).
+ */
 export function statements(entity: Entity, entityByName: (name: string) => Entity): Statements {
-  let found = computed.get(entity);
-  if (!found) computed.set(entity, (found = buildStatements(entity, entityByName)));
-  return found;
-}
-
-function buildStatements(entity: Entity, entityByName: (name: string) => Entity): Statements {
   const table = ident(entity.table);
   const key = ident(entity.key.name);
   const clientColumns = entity.clientFields.map((field) => ident(field.name));
@@ -61,13 +57,7 @@ function buildStatements(entity: Entity, entityByName: (name: string) => Entity)
     `RETURNING ${key} AS key, (xmax = 0) AS created`,
   ].join('\n');
   const upsert = upsertFrom(`json_populate_recordset(NULL::${table}, $1::json)`, '$2');
-  const stagingTable = ident(`${entity.table}_staging`);
-  const staging = {
-    // Columns and types of the table's client fields, none of its constraints; kept for the session.
-    create: `CREATE TEMP TABLE IF NOT EXISTS ${stagingTable} ON COMMIT DELETE ROWS AS SELECT ${clientColumns.join(', ')} FROM ${table} WITH NO DATA`,
-    table: stagingTable,
-    columns: clientColumns.join(', '),
-  };
+  const staging = stagingOf(entity);
 
   const existingReferences = new Map(
     entity.references.map((field) => {
@@ -92,7 +82,7 @@ function buildStatements(entity: Entity, entityByName: (name: string) => Entity)
   return {
     upsert,
     staging,
-    upsertFromStaging: `WITH staged AS (DELETE FROM ${stagingTable} RETURNING *)\n${upsertFrom('staged', '$1')}`,
+    upsertFromStaging: `WITH staged AS (DELETE FROM ${staging.table} RETURNING *)\n${upsertFrom('staged', '$1')}`,
     selectByKey: `SELECT ${allColumns} FROM ${table} WHERE ${key} = $1`,
     insertOne:
       `INSERT INTO ${table} (${insertColumns}) SELECT ${insertValues} FROM json_populate_record(NULL::${table}, $1::json) ` +
@@ -103,6 +93,15 @@ function buildStatements(entity: Entity, entityByName: (name: string) => Entity)
     deleteOne: `DELETE FROM ${table} WHERE ${key} = $1 RETURNING ${key} AS key`,
     existingReferences,
   };
+}
+
+/** The per-connection staging table COPY fills for a batch of `entity` (also what the drivers' copyRows writes to). */
+export function stagingOf(entity: Entity): Statements['staging'] {
+  const table = ident(`${entity.table}_staging`);
+  const columns = entity.clientFields.map((field) => ident(field.name)).join(', ');
+  // Columns and types of the table's client fields, none of its constraints; kept for the session.
+  const create = `CREATE TEMP TABLE IF NOT EXISTS ${table} ON COMMIT DELETE ROWS AS SELECT ${columns} FROM ${ident(entity.table)} WITH NO DATA`;
+  return { create, table, columns };
 }
 
 export interface SortKey {
@@ -116,7 +115,7 @@ export interface SortKey {
  * the filter values, limit and offset are parameters ($1… filters, then limit, then offset).
  */
 /** Text fields without a maximum of their own (`notes`): rows may hold any amount of them. */
-export const unboundedFields = (entity: Entity): Field[] => entity.fields.filter((field) => field.type === 'string' && field.maxLength === undefined);
+const unboundedFields = (entity: Entity): Field[] => entity.fields.filter((field) => field.type === 'string' && field.maxLength === undefined);
 
 /** The page query's column of the bytes its unbounded fields hold (PostgreSQL reads a value's size without detoasting it). */
 export const UNBOUNDED_BYTES = '__unbounded_bytes';

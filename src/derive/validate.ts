@@ -49,26 +49,24 @@ export interface TextLimits {
 
 const isUncappedText = (field: Field) => field.type === 'string' && field.maxLength === undefined;
 
-/** Compiled validators per record type and cap: an app (or a test building many) compiles each once. */
-const validators = new WeakMap<Entity, Map<number, (input: unknown) => Validation>>();
-
-/** The validator of one record type (compiled on first use for this cap): Ajv for shape, then one pass for dates and text. */
+/**
+ * The validator of one record type: Ajv for shape, then one pass for dates and text. Each call
+ * compiles anew: an app builds its validators once at start-up, from its configured cap, and
+ * passes them where they are used (see resources/compiled.ts).
+ */
 export function recordValidator<E extends Entity>(
   entity: E,
   limits: TextLimits = { maxTextChars: DEFAULT_MAX_TEXT_CHARS },
 ): (input: unknown) => Validation<ClientRecord<E>> {
-  const byCap = validators.get(entity) ?? new Map<number, (input: unknown) => Validation>();
-  validators.set(entity, byCap);
-  let validator = byCap.get(limits.maxTextChars);
-  if (!validator) byCap.set(limits.maxTextChars, (validator = compileValidator(entity, limits.maxTextChars)));
   // What compileValidator checked is exactly the entity's client fields, so its rows are ClientRecord<E>.
-  return validator as (input: unknown) => Validation<ClientRecord<E>>;
+  return compileValidator(entity, limits.maxTextChars) as (input: unknown) => Validation<ClientRecord<E>>;
 }
 
 function compileValidator(entity: Entity, maxTextChars: number): (input: unknown) => Validation {
-  const schema = inputSchema(entity);
-  for (const field of entity.clientFields.filter(isUncappedText)) schema.properties![field.name]!.maxLength = maxTextChars;
+  const schema = inputSchema(entity, maxTextChars);
   const check = ajv.compile(schema);
+  // The compiled function stands alone; Ajv's own cache (keyed by schema object) would only grow with every app built.
+  ajv.removeSchema(schema);
   const maxLengthOf = (field: Field) => field.maxLength ?? (isUncappedText(field) ? maxTextChars : undefined);
   const fieldByName = new Map(entity.fields.map((field) => [field.name, field]));
   return (input) => {

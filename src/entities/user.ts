@@ -6,6 +6,9 @@ import { audit, date, double, flag, int32, key, text, type Field } from './field
  * kept in the REGISTRY (a user belongs to a client and is granted databases), so it is not in
  * `entities` (the tenant records) and its table is the registry's `users`, not a derived one.
  */
+/** `mfA_Device_Name`'s length: the longest name /mfa-verify-setup accepts for a device. */
+export const DEVICE_NAME_MAX = 256;
+
 export const user = defineEntity({
   name: 'user',
   label: 'user',
@@ -39,7 +42,7 @@ export const user = defineEntity({
     text('login_Machine', 128),
     text('login_Sound', 128),
     int32('login_Status'),
-    text('mfA_Device_Name', 256),
+    text('mfA_Device_Name', DEVICE_NAME_MAX),
     flag('mfA_Enabled'),
     text('name', 64),
     int32('nav_ID_Color'),
@@ -86,5 +89,3 @@ export const USER_PROFILE_FIELDS: readonly Field[] = user.clientFields.filter(
 /** Login names of NEW users: the vendor's 1..16 characters, no `:` (Basic auth). Older, longer ones keep working. */
 export const USER_ID = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,15}$/;
 
-/** `mfA_Device_Name`'s length: the longest name /mfa-verify-setup accepts for a device. */
-export const DEVICE_NAME_MAX = user.fields.find((field) => field.name === 'mfA_Device_Name')!.maxLength!;

@@ -19,7 +19,7 @@ import { memoryLimiter, redisLimiter } from '../auth/rate-limit.js';
 import { Sessions } from '../auth/sessions.js';
 import { Tokens } from '../auth/tokens.js';
 import type { Config } from '../config.js';
-import { classify } from '../store/errors.js';
+import { classify, RolledBack } from '../store/errors.js';
 import type { Store } from '../store/store.js';
 import { ClientAbort, jsonBodies } from './body.js';
 import { BodyBudget } from './body-budget.js';
@@ -205,7 +205,8 @@ function sendProblem(error: FastifyError, request: FastifyRequest, reply: Fastif
     detail = error.message;
     if (error.headers) reply.headers(error.headers);
   } else if (classify(error) === 'unavailable') {
-    const busy = unavailable('The database is unavailable. Retry later.', error);
+    const fault = error instanceof RolledBack ? error.cause : error;
+    const busy = unavailable(`The database is unavailable${error instanceof RolledBack ? '; nothing was applied' : ''}. Retry later.`, fault);
     status = 503;
     detail = busy.message;
     if (busy.headers) reply.headers(busy.headers);

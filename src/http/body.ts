@@ -15,7 +15,7 @@ const JSON_TYPE = /^(?:application\/json|text\/json|application\/[\w.-]+\+json)\
  * JSON values a body may hold per record it may hold. The widest record (a group) has 98 fields, so
  * a full record is 99 values; the rest is room for unknown fields, which are ignored anyway.
  */
-export const VALUES_PER_RECORD = 128;
+const VALUES_PER_RECORD = 128;
 /** Records' worth of values a body of a single-record route may hold. */
 const SINGLE_BODY_RECORDS = 8;
 /**

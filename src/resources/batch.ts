@@ -1,21 +1,17 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { statements } from '../derive/sql.js';
-import { describeErrors, recordValidator, rowsJson, type FieldError, type Row, type TextLimits } from '../derive/validate.js';
-import { entityNamed, type Entity } from '../entities/index.js';
+import { describeErrors, rowsJson, type FieldError, type Row } from '../derive/validate.js';
+import type { MultiCodeResponse } from '../derive/shapes.js';
+import type { Entity } from '../entities/index.js';
 import type { Database, Queryable } from '../store/database.js';
-import { classify, withRetry } from '../store/errors.js';
-import { refreshStatistics } from '../store/statistics.js';
-import { unavailable } from '../http/errors.js';
+import { classify, RolledBack, withRetry } from '../store/errors.js';
+import { statisticsRefresher } from '../store/statistics.js';
 import { metrics } from '../http/metrics.js';
 import { chunksOf, DEFAULT_BATCH_CHUNK_ROWS, keyOrder } from './batch-order.js';
-import { referenceLookup, type ExistingReferences } from './references.js';
+import { compileRecord, type CompiledRecord } from './compiled.js';
+import type { ExistingReferences } from './references.js';
 
-/** One entry of a batch answer, in the vendor's `MultiCodeResponse` shape. */
-export interface BatchOutcome {
-  readonly id: [{ readonly key: string; readonly value: string | null }];
-  readonly status: number;
-  readonly body: string;
-}
+/** One entry of a batch answer: the documented `MultiCodeResponse` (derive/shapes.ts), its type inferred from the schema. */
+export type BatchOutcome = MultiCodeResponse;
 
 export interface BatchContext {
   /** The authenticated user, written to the audit fields. */
@@ -62,13 +58,12 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * distinct keys. Answers keep the input order; every record of one key is in one chunk, so the
  * last valid one is stored.
  */
-export function batchUpserter(entity: Entity, settings: BatchSettings = {}) {
-  const validate = recordValidator(entity, settings.maxTextChars === undefined ? undefined : ({ maxTextChars: settings.maxTextChars } satisfies TextLimits));
+export function batchUpserter(entity: Entity, settings: BatchSettings = {}, compiled: CompiledRecord = compileRecord(entity, settings.maxTextChars === undefined ? undefined : { maxTextChars: settings.maxTextChars })) {
+  const { sql, validate, references } = compiled;
   const chunkRows = settings.batchChunkRows ?? DEFAULT_BATCH_CHUNK_ROWS;
   const encoding = settings.encoding ?? 'auto';
-  const sql = statements(entity, entityNamed);
   const keyName = entity.key.name;
-  const references = referenceLookup(entity);
+  const refreshStatistics = statisticsRefresher(entity.table);
   const hasReferences = entity.references.length > 0;
   const outcome = (value: string | null, status: number, body: string): BatchOutcome => ({
     id: [{ key: keyName, value }],
@@ -195,7 +190,7 @@ export function batchUpserter(entity: Entity, settings: BatchSettings = {}) {
         const failed = results.some((entry) => entry.status !== 200 && entry.status !== 201);
         if (options.allOrNone && failed) {
           for (const [index, entry] of results.entries()) {
-            if (entry.status === 200 || entry.status === 201) results[index] = outcome(entry.id[0].value, 424, NOT_APPLIED);
+            if (entry.status === 200 || entry.status === 201) results[index] = outcome(keys[index] ?? null, 424, NOT_APPLIED);
           }
         }
         if (options.validateOnly || (options.allOrNone && failed)) await tx.query('ROLLBACK TO SAVEPOINT batch_writes');
@@ -205,7 +200,8 @@ export function batchUpserter(entity: Entity, settings: BatchSettings = {}) {
       }));
     } catch (error) {
       if (error instanceof HookError) throw error.cause;
-      if (classify(error) === 'unavailable') throw unavailable('The database is unavailable; nothing was applied. Retry later.', error);
+      // The app answers 503 for it (and says nothing was applied); the other faults become per-record 500s below.
+      if (classify(error) === 'unavailable') throw new RolledBack(error);
       // The transaction rolled back: none of this request's records were written.
       context.log.error({ err: error, entity: entity.name }, 'batch transaction failed');
       const valid = chunks.flatMap((_, chunk) => validIn(chunk)); // the chunks not reached yet are validated too
@@ -221,7 +217,7 @@ export function batchUpserter(entity: Entity, settings: BatchSettings = {}) {
       return results;
     }
     // Committed: from here on nothing may report "Not applied".
-    refreshStatistics(db, entity.table, createdCount, context.log);
+    refreshStatistics(db, createdCount, context.log);
     return answered;
   }
 }

@@ -1,7 +1,5 @@
 import { referrersOf, type Entity } from '../entities/index.js';
 import { body, header, parameter, ref, response, responses, type AppServices, type Handler, type OperationGroup, type OperationSpec } from '../http/operation.js';
-import type { MultiCodeResponse } from '../derive/shapes.js';
-import type { BatchOutcome } from './batch.js';
 import { recordHandlers } from './routes.js';
 import { HEADER } from '../http/headers.js';
 
@@ -10,7 +8,7 @@ export type RecordRole = 'list' | 'create' | 'get' | 'replace' | 'remove' | 'bat
 
 const capitalise = (text: string) => text.replace(/(^|\s)\S/g, (letter) => letter.toUpperCase());
 /** `benefit category` → `BenefitCategory`; `benefit-categories` → `BenefitCategories`. */
-export const singularName = (entity: Entity) => capitalise(entity.label).replace(/\s/g, '');
+const singularName = (entity: Entity) => capitalise(entity.label).replace(/\s/g, '');
 export const pluralName = (entity: Entity) => capitalise(entity.path.replace(/-/g, ' ')).replace(/\s/g, '');
 
 const BATCH_HEADERS = { ...header(HEADER.batchSummary), ...header(HEADER.idempotentReplayed), ...header(HEADER.preferenceApplied) };
@@ -115,11 +113,6 @@ export function recordOperations(entity: Entity): Record<RecordRole, OperationSp
     },
   };
 }
-
-/** The batch engine's answers are the documented MultiCodeResponse: a compile error if the two drift apart. */
-type Documented = Readonly<Omit<MultiCodeResponse, 'id'>> & { readonly id: readonly Readonly<MultiCodeResponse['id'][number]>[] };
-export type OutcomeIsDocumented = BatchOutcome extends Documented ? true : never;
-true satisfies OutcomeIsDocumented;
 
 /** The order of a record type's operations in the document. */
 export const RECORD_ROLES: readonly RecordRole[] = ['list', 'create', 'get', 'replace', 'remove', 'batch'];

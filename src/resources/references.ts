@@ -1,4 +1,4 @@
-import { statements } from '../derive/sql.js';
+import type { Statements } from '../derive/sql.js';
 import { isStorableText, type Row } from '../derive/validate.js';
 import { entityNamed, type Entity } from '../entities/index.js';
 import type { Queryable } from '../store/database.js';
@@ -11,8 +11,7 @@ export type ExistingReferences = ReadonlyMap<string, ReadonlySet<string>>;
  * query per reference field for all rows. The referenced records that do exist are locked
  * (FOR KEY SHARE) until the transaction ends, so they cannot be deleted before the rows are written.
  */
-export function referenceChecker(entity: Entity) {
-  const lookup = referenceLookup(entity);
+export function referenceChecker(lookup: ReturnType<typeof referenceLookup>) {
   /** Index of each row with a dangling reference → the message naming field and value. */
   return async function danglingReferences(tx: Queryable, rows: readonly Row[]): Promise<Map<number, string>> {
     return lookup.dangling(rows, await lookup.existing(tx, rows));
@@ -26,8 +25,8 @@ export function referenceChecker(entity: Entity) {
  * not yet validated: only text values that could be stored are looked up (the others fail
  * validation anyway).
  */
-export function referenceLookup(entity: Entity) {
-  const queries = statements(entity, entityNamed).existingReferences;
+export function referenceLookup(entity: Entity, sql: Statements) {
+  const queries = sql.existingReferences;
   const labelOf = new Map(entity.references.map((field) => [field.name, entityNamed(field.references as string).label]));
 
   return {

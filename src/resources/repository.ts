@@ -1,15 +1,16 @@
-import { listStatements, statements, UNBOUNDED_BYTES } from '../derive/sql.js';
-import { couldBeKey, describeErrors, recordValidator, rowsJson, type Row, type TextLimits } from '../derive/validate.js';
-import { entityNamed, referrersOf, type Entity } from '../entities/index.js';
+import { listStatements, UNBOUNDED_BYTES } from '../derive/sql.js';
+import { couldBeKey, describeErrors, rowsJson, type Row } from '../derive/validate.js';
+import { referrersOf, type Entity } from '../entities/index.js';
 import { ApiError, badRequest, notFound } from '../http/errors.js';
 import type { Database } from '../store/database.js';
 import { classify, withRetry } from '../store/errors.js';
 import type { ListQuery } from './list-query.js';
 import { toRecord, type ApiRecord } from './records.js';
+import { compileRecord, type CompiledRecord } from './compiled.js';
 import { referenceChecker } from './references.js';
 
 /** A list page's bytes of unbounded text read at once (one larger value is read alone). */
-export const LIST_PIECE_BYTES = 8 * 1024 * 1024;
+const LIST_PIECE_BYTES = 8 * 1024 * 1024;
 
 /** Where a list page goes, piece by piece. */
 export interface PageSink {
@@ -20,10 +21,9 @@ export interface PageSink {
 }
 
 /** Single-record operations and lists of one record type, on a tenant database. */
-export function repository(entity: Entity, limits?: TextLimits) {
-  const sql = statements(entity, entityNamed);
-  const validate = recordValidator(entity, limits);
-  const danglingReferences = referenceChecker(entity);
+export function repository(entity: Entity, compiled: CompiledRecord = compileRecord(entity)) {
+  const { sql, validate } = compiled;
+  const danglingReferences = referenceChecker(compiled.references);
   const keyName = entity.key.name;
   const referrers = referrersOf(entity);
   const missing = (key: string) => notFound(`No ${entity.label} has ${keyName} "${key}"`);

@@ -3,6 +3,7 @@ import type { Entity } from '../entities/index.js';
 import { pathOf } from '../http/context.js';
 import { success } from '../http/envelope.js';
 import { badRequest, payloadTooLarge } from '../http/errors.js';
+import { compileRecord } from './compiled.js';
 import { batchUpserter, summarise, type BatchOutcome } from './batch.js';
 import {
   AlreadyAnswered,
@@ -33,8 +34,9 @@ export interface ResourceOptions {
 
 /** The handlers of one record type's operations (see operations.ts), built once per entity and app. */
 export function recordHandlers(entity: Entity, options: ResourceOptions): Record<RecordRole, RouteHandlerMethod> {
-  const upsertBatch = batchUpserter(entity, options);
-  const records = repository(entity, options);
+  const compiled = compileRecord(entity, options);
+  const upsertBatch = batchUpserter(entity, options, compiled);
+  const records = repository(entity, compiled);
   const user = (request: FastifyRequest) => request.identity?.username ?? null;
 
   const batch: RouteHandlerMethod = async (request, reply) => {
@@ -125,7 +127,7 @@ export function recordHandlers(entity: Entity, options: ResourceOptions): Record
  * The key in the last path segment, URL-decoded with `+` read as a space (as the vendor does).
  * Read from the raw URL because the router has already turned `%2B` into `+`.
  */
-export function keyFromPath(request: FastifyRequest): string {
+function keyFromPath(request: FastifyRequest): string {
   const path = pathOf(request);
   const segment = path.slice(path.lastIndexOf('/') + 1);
   try {

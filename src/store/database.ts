@@ -3,8 +3,9 @@ import type { Row } from '../derive/validate.js';
 import type { Entity } from '../entities/index.js';
 
 /**
- * The driver seam: everything above the store talks to a database through these two calls,
- * implemented once for `pg` (PostgreSQL) and once for PGlite (embedded).
+ * The driver seam: everything above the store talks to a database through `query` and `copyRows`
+ * (and, on a whole database, `transaction` and `close`), implemented once for `pg` (PostgreSQL)
+ * and once for PGlite (embedded).
  */
 export interface Queryable {
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]>;

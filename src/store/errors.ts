@@ -5,7 +5,7 @@
 /** A store operation refused for a reason the user can act on (shown as one line by the CLI). */
 export class StoreError extends Error {}
 
-export type StoreFault = 'retry' | 'unavailable' | 'unique' | 'reference' | 'other';
+export type StoreFault = 'retry' | 'unavailable' | 'reference' | 'other';
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
 const UNAVAILABLE_CLASSES = ['08', '53', '57P']; // connection, insufficient resources, operator intervention
@@ -13,11 +13,21 @@ const STATEMENT_TIMEOUT = '57014'; // query_canceled: statement_timeout (VBAPI_S
 const BROKEN_CLASSES = ['08', '57P']; // connection exceptions, server shutting down
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
 
+/**
+ * A store fault raised by work whose transaction rolled back as a whole: nothing it wrote was
+ * applied (a batch). It classifies as its cause does; the app says "nothing was applied" for it.
+ */
+export class RolledBack extends Error {
+  constructor(override readonly cause: unknown) {
+    super('the transaction rolled back; nothing was applied', { cause });
+  }
+}
+
 export function classify(error: unknown): StoreFault {
+  if (error instanceof RolledBack) return classify(error.cause);
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return 'other';
   if (RETRYABLE.has(code)) return 'retry';
-  if (code === '23505') return 'unique';
   if (code === '23503' || code === '23001') return 'reference'; // foreign_key_violation, restrict_violation
   if (code === STATEMENT_TIMEOUT) return 'unavailable';
   if (NETWORK_CODES.has(code) || UNAVAILABLE_CLASSES.some((prefix) => code.startsWith(prefix))) return 'unavailable';

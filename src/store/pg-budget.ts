@@ -37,7 +37,7 @@ interface Waiter {
 }
 
 /** Thrown when no connection came free in time: the HTTP layer answers 503 and `Retry-After`. */
-export class ConnectionBudgetExhausted extends Error {
+class ConnectionBudgetExhausted extends Error {
   readonly code = '53300'; // too_many_connections: classified "unavailable"
   constructor(
     readonly server: string,

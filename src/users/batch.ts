@@ -5,9 +5,8 @@ import { hashPassword } from '../auth/secrets.js';
 import { describeErrors, type Row, type Validation } from '../derive/validate.js';
 import type { ClientRecord } from '../entities/index.js';
 import type { user } from '../entities/user.js';
-import { unavailable } from '../http/errors.js';
 import type { BatchOutcome } from '../resources/batch.js';
-import { classify, withRetry } from '../store/errors.js';
+import { classify, RolledBack, withRetry } from '../store/errors.js';
 import type { Scope, UserDirectory } from './directory.js';
 import { newUserProblems } from './rules.js';
 
@@ -87,7 +86,8 @@ export async function upsertUsers(records: readonly unknown[], context: UserBatc
       }),
     );
   } catch (error) {
-    if (classify(error) === 'unavailable') throw unavailable('The database is unavailable; nothing was applied. Retry later.');
+    // The app answers 503 for it (and says nothing was applied); the other faults become per-record 500s below.
+    if (classify(error) === 'unavailable') throw new RolledBack(error);
     context.log.error({ err: error, entity: 'user' }, 'users batch transaction failed');
     for (const candidate of candidates) {
       results[candidate.index] = outcome(

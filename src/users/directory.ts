@@ -79,11 +79,11 @@ export class UserDirectory {
   }
 
   async count(scope: Scope): Promise<number> {
-    const [row] = await this.registry.query<{ n: number }>(`SELECT count(*)::int AS n FROM users u WHERE u.client_id = $1 AND ${granted('u')}`, [
+    const [{ n } = { n: 0 }] = await this.registry.query<{ n: number }>(`SELECT count(*)::int AS n FROM users u WHERE u.client_id = $1 AND ${granted('u')}`, [
       scope.clientId,
       scope.database,
     ]);
-    return row!.n;
+    return n;
   }
 
   async page(scope: Scope, order: readonly SortKey[], limit: number, offset: number): Promise<ApiRecord[]> {

@@ -1,6 +1,7 @@
 import { user } from '../entities/user.js';
 import { body, parameter, ref, response, responses, type OperationGroup, type OperationSpec } from '../http/operation.js';
 import { byOperationId, RECORD_ROLES, recordOperations } from '../resources/operations.js';
+import { MAX_USER_BATCH_RECORDS } from './rules.js';
 import { userHandlers } from './routes.js';
 
 export type UserActionId = 'AdminDisableUser' | 'AdminEnableUser' | 'AdminResetPassword' | 'ChangePassword';
@@ -10,6 +11,13 @@ const remove = records.remove;
 records.remove = {
   ...remove,
   responses: { ...remove.responses, 409: response(409, 'UsersVBAResponse', {}, 'Conflict: you cannot delete yourself') },
+};
+
+records.batch = {
+  ...records.batch,
+  description:
+    `${records.batch.description ?? ''} ` +
+    `At most ${MAX_USER_BATCH_RECORDS} users per request (fewer if VBAPI_MAX_BATCH_RECORDS is lower), 413 beyond: each may carry a password to hash.`,
 };
 
 const userIdParameter = { name: 'userID', in: 'path', required: true, description: 'user_ID', schema: { type: 'string', minLength: 1 } };

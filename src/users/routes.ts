@@ -13,7 +13,7 @@ import type { Handler } from '../http/operation.js';
 import type { RecordRole } from '../resources/operations.js';
 import { upsertUsers } from './batch.js';
 import type { UserActionId } from './operations.js';
-import { newUserProblems } from './rules.js';
+import { MAX_USER_BATCH_RECORDS, newUserProblems } from './rules.js';
 import { UserDirectory, type Scope } from './directory.js';
 
 export interface UserHandlers {
@@ -34,6 +34,7 @@ export interface UserRouteOptions {
 export function userHandlers(services: AuthServices, options: UserRouteOptions): UserHandlers {
   const directory = new UserDirectory(services.registry);
   const validate = recordValidator(user, options);
+  const maxUserBatch = Math.min(options.maxBatchRecords, MAX_USER_BATCH_RECORDS);
   const scopeOf = (request: FastifyRequest): Scope => ({ clientId: caller(request).clientId, database: caller(request).database });
   const by = (request: FastifyRequest) => caller(request).username;
   const administrator = async (request: FastifyRequest) => {
@@ -124,8 +125,8 @@ export function userHandlers(services: AuthServices, options: UserRouteOptions):
   const batch = admin(async (request, reply) => {
     const body = request.body;
     if (!Array.isArray(body)) throw badRequest('The request body must be a JSON array of records');
-    if (body.length > options.maxBatchRecords) {
-      throw payloadTooLarge(`A batch may hold at most ${options.maxBatchRecords} records; this one has ${body.length}`);
+    if (body.length > maxUserBatch) {
+      throw payloadTooLarge(`A batch of users may hold at most ${maxUserBatch} records (each may carry a password to hash); this one has ${body.length}`);
     }
     const data = await upsertUsers(body, {
       validate,
