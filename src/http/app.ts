@@ -141,7 +141,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await docsUi(app);
   // The API, mounted once (VENDOR_PREFIX is rewritten away before routing). Bearer operations get
   // their hooks at onRequest, before the body is read: nobody without credentials gets 64 MiB parsed.
-  const services = { store: options.store, config: options.config, auth, mfa, document: { json: document, yaml: documentYaml } };
+  const services = { store: options.store, config: options.config, auth, mfa, document: { json: document, get yaml() { return documentYaml(); } } };
   await mountOperations(app, operationTable, services, [authenticate(auth), tenancy(options.store)]);
   return app;
 }
