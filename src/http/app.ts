@@ -103,15 +103,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks that never wait are written with `done`, not async: no promise per request for each.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header(HEADER.activityId, request.id);
     // While draining, requests already in flight finish; new ones on kept-alive connections are turned away.
-    if (closing) throw new ApiError(503, 'The server is shutting down. Retry shortly.', undefined, { connection: 'close' });
+    done(closing ? new ApiError(503, 'The server is shutting down. Retry shortly.', undefined, { connection: 'close' }) : undefined);
   });
   // A request that was in flight when the drain began is answered on a connection that then closes,
   // so the drain does not wait for clients' keep-alive connections to time out.
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
   const { maxBodyBytes, maxJsonDepth, maxBatchRecords, maxInflightBodyBytes } = options.config;
   jsonBodies(app, { maxBodyBytes, maxJsonDepth, maxBatchRecords, budget: new BodyBudget(maxInflightBodyBytes, BODY_BUDGET_WAIT_MS) });
