@@ -7,7 +7,7 @@
  * stopped: the batch statements in this process, the GET baseline in its own (bench/get-baseline.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -174,18 +174,34 @@ async function baselines(setup: StoreSetup, kind: Kind, size: number, prefix: st
   return { json, copy };
 }
 
-/** From `vbapi serve` on an existing data directory to its first answered request, and to the first record read. */
+/**
+ * From `vbapi serve` on an existing data directory to its first answered request, and to the first
+ * record read: the compiled server (`node bin/vbapi.js serve`, as installed; `npm run bench` builds
+ * it first), /healthz polled every 10 ms.
+ */
 async function firstAnswer(setup: StoreSetup, server: Server): Promise<{ healthz: number; record: number }> {
+  if (!existsSync(`${ROOT}dist/cli/main.js`)) throw new Error('the compiled server is missing: npm run build');
+  const port = 20_000 + Math.floor(Math.random() * 30_000);
   const started = performance.now();
-  const child = await startServerProcess(setup); // polls /healthz every 100 ms
+  const child = spawn(process.execPath, [`${ROOT}bin/vbapi.js`, 'serve'], {
+    env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', VBAPI_RATE_LIMIT: 'off', VBAPI_DATA_DIR: setup.config.dataDir },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error('the compiled server exited before answering');
+    const answered = await fetch(`${base}/healthz`).then((response) => response.ok, () => false);
+    if (answered) break;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
   const healthz = performance.now() - started;
   let status = 0;
   while (status !== 200) {
-    status = (await fetch(`${child.base}/groups/GET0000`, { headers: server.headers })).status;
-    if (status === 401) server.headers = (await demoHeaders(child.base, server.credentials)).headers;
+    status = (await fetch(`${base}/groups/GET0000`, { headers: server.headers })).status;
+    if (status === 401) server.headers = (await demoHeaders(base, server.credentials)).headers;
   }
   const record = performance.now() - started;
-  await stop(child.child);
+  await stop(child);
   return { healthz, record };
 }
 
@@ -336,7 +352,7 @@ for (const backend of backends) {
   target(`${storeName}: peak RSS growth for one 10,000-group batch ≤ ${limit}× the body`, `${(growthMb / bodyMb).toFixed(2)}× (${growthMb.toFixed(1)} MiB for ${bodyMb.toFixed(1)} MiB)`, growthMb / bodyMb <= limit);
   target(`${storeName}: ten 10,000-group batches at once within 600 MB RSS`, `${fmt(Math.round(tenPeakMb * 1.048576))} MB`, tenPeakMb * 1.048576 <= 600);
   if (startup) {
-    say('\n### From `vbapi serve` (under tsx) on an existing data directory to the first answers');
+    say('\n### From `vbapi serve` (compiled, `node bin/vbapi.js`) on an existing data directory to the first answers');
     say(`/healthz: ${(startup.healthz / 1000).toFixed(2)} s; first record read (tenant database opened): ${(startup.record / 1000).toFixed(2)} s.`);
     target('Embedded: `vbapi serve` to the first answered request ≤ 2 s (existing data directory)', `${(startup.healthz / 1000).toFixed(2)} s (/healthz); ${(startup.record / 1000).toFixed(2)} s to the first record read`, startup.healthz <= 2000);
   }

@@ -103,15 +103,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks that never wait are written with `done`, not async: no promise per request for each.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header(HEADER.activityId, request.id);
     // While draining, requests already in flight finish; new ones on kept-alive connections are turned away.
-    if (closing) throw new ApiError(503, 'The server is shutting down. Retry shortly.', undefined, { connection: 'close' });
+    done(closing ? new ApiError(503, 'The server is shutting down. Retry shortly.', undefined, { connection: 'close' }) : undefined);
   });
   // A request that was in flight when the drain began is answered on a connection that then closes,
   // so the drain does not wait for clients' keep-alive connections to time out.
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
   // A response whose head went out before the drain began (a streamed list page) could not say
   // `connection: close`, and Node closes idle connections only when the close starts: once such a
@@ -148,7 +150,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await docsUi(app);
   // The API, mounted once (VENDOR_PREFIX is rewritten away before routing). Bearer operations get
   // their hooks at onRequest, before the body is read: nobody without credentials gets 64 MiB parsed.
-  const services = { store: options.store, config: options.config, auth, mfa, document: { json: document, yaml: documentYaml } };
+  const services = { store: options.store, config: options.config, auth, mfa, document: { json: document, get yaml() { return documentYaml(); } } };
   await mountOperations(app, operationTable, services, [authenticate(auth), tenancy(options.store)]);
   return app;
 }

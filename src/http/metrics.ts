@@ -104,7 +104,7 @@ export const metrics = {
 export function metricsHooks(app: FastifyInstance, store: { stats(): StoreStats }, token: string | undefined): void {
   stores.add(store);
   app.addHook('onClose', async () => void stores.delete(store));
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const status = reply.statusCode;
     httpDuration.observe({ route, method: request.method, status_code: String(status) }, reply.elapsedTime / 1000);
@@ -112,6 +112,7 @@ export function metricsHooks(app: FastifyInstance, store: { stats(): StoreStats 
     if (request.routeOptions.config.operationId === 'UserAuthentication') {
       loginsTotal.inc({ outcome: LOGIN_OUTCOME[status] ?? (status >= 500 ? 'error' : 'other') });
     }
+    done();
   });
   if (token === undefined) return;
   const expected = Buffer.from(`Bearer ${token}`);

@@ -89,9 +89,10 @@ export async function mountOperations(
   bearerHooks: readonly onRequestAsyncHookHandler[],
 ): Promise<void> {
   // A status the table does not list for the operation is a gap in the document: say so in the log.
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const { operationId, statuses } = request.routeOptions.config;
     if (statuses?.size && !statuses.has(reply.statusCode)) request.log.warn({ operationId, status: reply.statusCode }, 'status not documented for this operation');
+    done();
   });
   const bound = groups.map((group) => ({ operations: group.operations, handlers: group.handlers(services) as Readonly<Record<string, Handler>> }));
   const route = (scope: FastifyInstance, spec: OperationSpec, handlers: Readonly<Record<string, Handler>>) => {

@@ -117,6 +117,7 @@ class Tenant {
     };
     this.handle = {
       query: <Row>(sql: string, params?: readonly unknown[]) => use((db) => db.query<Row>(sql, params)),
+      queryValues: (sql, params) => use((db) => db.queryValues(sql, params)),
       copyRows: (entity, rows) => use((db) => db.copyRows(entity, rows)),
       transaction: <T>(work: (tx: Queryable) => Promise<T>) => use((db) => db.transaction(work)),
       close: () => this.close(),

@@ -12,7 +12,7 @@ export interface PgliteAssets {
 }
 
 export type Request =
-  | { readonly id: number; readonly op: 'query'; readonly sql: string; readonly params?: readonly unknown[]; readonly tx?: number }
+  | { readonly id: number; readonly op: 'query'; readonly sql: string; readonly params?: readonly unknown[]; readonly tx?: number; readonly values?: boolean }
   /** `sql` is the COPY … FROM '/dev/blob' statement pglite.ts derives from a record description. */
   | { readonly id: number; readonly op: 'copy'; readonly sql: string; readonly text: string; readonly tx?: number }
   | { readonly id: number; readonly op: 'begin' }

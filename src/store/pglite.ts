@@ -20,6 +20,7 @@ export async function openPglite(dataDir: string): Promise<Database> {
   });
   const on = (tx?: number): Queryable => ({
     query: async <Row>(sql: string, params?: readonly unknown[]) => (await client.call({ op: 'query', sql, params, tx })).rows as Row[],
+    queryValues: async (sql, params) => (await client.call({ op: 'query', sql, params, tx, values: true })).rows as unknown[][],
     copyRows: async (entity, rows) => {
       // PGlite reads COPY data from a blob it mounts as /dev/blob: the text goes over whole (the
       // batch engine hands over a chunk at a time, so it stays bounded).
