@@ -1,39 +1,18 @@
 import type { FastifyRequest, RouteHandlerMethod } from 'fastify';
-import { describeErrors, type FieldError } from '../derive/validate.js';
+import type { FieldError } from '../derive/validate.js';
 import { success } from '../http/envelope.js';
-import { ApiError, badRequest, forbidden, notFound } from '../http/errors.js';
+import { ApiError, forbidden, notFound } from '../http/errors.js';
 import { body, operationGroup, parameter, ref, response, responses } from '../http/operation.js';
 import { DEVICE_NAME_MAX } from '../entities/user.js';
 import { UserDirectory } from '../users/directory.js';
 import { consumeChallenge, findChallenge, issueSession, recordFailedTry } from './challenges.js';
 import { caller, unauthorized, type AuthServices } from './guard.js';
 import type { MfaDevices } from './mfa-state.js';
+import { objectBody, refuse, requiredText, requireOwnAccessToken } from './request-body.js';
 import { keyOnly } from './session-routes.js';
 import { enrolment } from './totp.js';
 
 const DEFAULT_DEVICE_NAME = 'Authenticator app';
-
-type Body = Record<string, unknown>;
-
-/** The body as an object; none (or an empty one) reads as `{}`, anything else but an object is a 400. */
-function objectBody(request: FastifyRequest, schemaName: string): Body {
-  const body = request.body;
-  if (body === undefined || body === null) return {};
-  if (typeof body !== 'object' || Array.isArray(body)) throw badRequest(`The body must be a ${schemaName} object`);
-  return body as Body;
-}
-
-/** A required text field: its value, or '' with the field's error added to `errors` (refused together). */
-function requiredText(body: Body, field: string, errors: FieldError[], message = 'is required'): string {
-  const value = body[field];
-  if (typeof value === 'string' && value !== '') return value;
-  errors.push({ field, message });
-  return '';
-}
-
-function refuse(errors: FieldError[]): void {
-  if (errors.length) throw badRequest(describeErrors(errors), errors);
-}
 
 const REPLAY =
   'A code is accepted once: a code of the same or an earlier 30-second step than the last one accepted for the user is refused (RFC 6238 section 5.2).';
@@ -129,16 +108,9 @@ type MfaOperationId = 'MFADeviceSetup' | 'VerifyMFADeviceSetup' | 'GetMFAStatus'
 
 function deviceHandlers(services: AuthServices, devices: MfaDevices): Record<MfaOperationId, RouteHandlerMethod> {
   const directory = new UserDirectory(services.registry);
-  /** Generated clients send the caller's access token in the body; when one is there it must be the caller's. */
-  const ownToken = (request: FastifyRequest, body: Body) => {
-    const { accessToken } = body;
-    if (accessToken === undefined || accessToken === null || accessToken === '') return;
-    const named = typeof accessToken === 'string' ? services.tokens.verify(accessToken) : null;
-    if (named?.username !== caller(request).username || named.clientId !== caller(request).clientId) throw unauthorized();
-  };
 
   const MFADeviceSetup: RouteHandlerMethod = async (request) => {
-    ownToken(request, objectBody(request, 'MFADeviceSetupRequest'));
+    requireOwnAccessToken(services.tokens, request, objectBody(request, 'MFADeviceSetupRequest'));
     const { clientId, username } = caller(request);
     const secretCode = await devices.startSetup(clientId, username);
     const { qrCode } = await enrolment(secretCode, `${username} (${clientId})`);
@@ -154,7 +126,7 @@ function deviceHandlers(services: AuthServices, devices: MfaDevices): Record<Mfa
       errors.push({ field: 'friendlyDeviceName', message: `must be a string of at most ${DEVICE_NAME_MAX} characters` });
     }
     refuse(errors);
-    ownToken(request, body);
+    requireOwnAccessToken(services.tokens, request, body);
     const { clientId, username } = caller(request);
     const name = typeof friendlyDeviceName === 'string' && friendlyDeviceName.trim() !== '' ? friendlyDeviceName.trim() : DEFAULT_DEVICE_NAME;
     const outcome = await devices.verifySetup(clientId, username, userCode, name);

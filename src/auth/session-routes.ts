@@ -1,6 +1,6 @@
 import type { FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { UserAuthenticationResponse } from '../derive/shapes.js';
-import { describeErrors } from '../derive/validate.js';
+import type { FieldError } from '../derive/validate.js';
 import { success } from '../http/envelope.js';
 import { badRequest } from '../http/errors.js';
 import { body, operationGroup, parameter, ref, response, responses } from '../http/operation.js';
@@ -8,7 +8,8 @@ import { DATABASE_HEADER } from '../http/tenancy.js';
 import { findChallenge, consumeChallenge } from './challenges.js';
 import { caller, meteredApiKeyOwner, requireUserAgent, sameText, unauthorized, type AuthServices } from './guard.js';
 import { afterPassword, header } from './login.js';
-import { passwordProblem } from './password-policy.js';
+import { UserDirectory } from '../users/directory.js';
+import { newPassword, objectBody, refuse, requiredText } from './request-body.js';
 import { hashPassword } from './secrets.js';
 import { HEADER } from '../http/headers.js';
 
@@ -83,28 +84,22 @@ export const sessionOperations = operationGroup(
 );
 
 function changeTemporaryPassword(services: AuthServices): RouteHandlerMethod {
+  const directory = new UserDirectory(services.registry);
   return async (request) => {
     const { clientId, database } = await keyOnly(request, services);
-    const body = request.body as Record<string, unknown> | undefined;
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('The body must be a UserChangeTempPasswordRequest object');
-    const { userID, newPassword, session } = body;
-    const errors = [];
-    if (typeof userID !== 'string' || userID === '') errors.push({ field: 'userID', message: 'is required' });
-    if (typeof session !== 'string' || session === '') errors.push({ field: 'session', message: 'is required' });
-    const weak = passwordProblem(typeof userID === 'string' ? userID : '', newPassword);
-    if (weak) errors.push({ field: 'newPassword', message: weak });
-    // Each value that is not text has its error above; the typeof tests tell TypeScript so.
-    if (errors.length || typeof session !== 'string' || typeof newPassword !== 'string') throw badRequest(describeErrors(errors), errors);
+    const body = objectBody(request, 'UserChangeTempPasswordRequest', 'refused');
+    const errors: FieldError[] = [];
+    const userID = requiredText(body, 'userID', errors);
+    const session = requiredText(body, 'session', errors);
+    const password = newPassword(body, 'newPassword', userID, errors);
+    refuse(errors);
 
     // Looked at first, used up only once the new password is stored: a refused request leaves it usable.
     const challenge = await findChallenge(services.registry, session, 'NEW_PASSWORD_REQUIRED');
     if (!challenge || challenge.clientId !== clientId || challenge.username !== userID || challenge.database !== database) throw unauthorized();
-    const hash = await services.logins.hash(clientId, () => hashPassword(newPassword));
+    const hash = await services.logins.hash(clientId, () => hashPassword(password));
     if (!(await consumeChallenge(services.registry, session, 'NEW_PASSWORD_REQUIRED'))) throw unauthorized();
-    await services.registry.query(
-      `UPDATE users SET password_hash = $3, password_temporary = false, "update_Date" = now() WHERE client_id = $1 AND username = $2`,
-      [clientId, challenge.username, hash],
-    );
+    await directory.setState({ clientId, database: null }, challenge.username, { passwordHash: hash, temporary: false }, challenge.username);
     return success(request.id, await afterPassword(services, challenge, false));
   };
 }

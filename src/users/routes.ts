@@ -15,6 +15,7 @@ import { upsertUsers } from './batch.js';
 import type { UserActionId } from './operations.js';
 import { MAX_USER_BATCH_RECORDS, newUserProblems } from './rules.js';
 import { UserDirectory, type Scope } from './directory.js';
+import { newPassword, objectBody, presentText, refuse, requireOwnAccessToken } from '../auth/request-body.js';
 
 export interface UserHandlers {
   readonly records: Record<RecordRole, Handler>;
@@ -168,17 +169,12 @@ export function userHandlers(services: AuthServices, options: UserRouteOptions):
     const userId = userIdOf(request);
     const { clientId, username } = caller(request);
     if (userId !== username) throw forbidden('You may change only your own password');
-    const body = request.body as Record<string, unknown> | undefined;
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('The body must be a UserResetPasswordRequest object');
-    const { accessToken, previousPassword, proposedPassword } = body;
+    const body = objectBody(request, 'UserResetPasswordRequest', 'refused');
     const errors: FieldError[] = [];
-    if (typeof previousPassword !== 'string') errors.push({ field: 'previousPassword', message: 'is required' });
-    const weak = passwordProblem(userId, proposedPassword);
-    if (weak) errors.push({ field: 'proposedPassword', message: weak });
-    // Each value that is not text has its error above; the typeof tests tell TypeScript so.
-    if (errors.length || typeof previousPassword !== 'string' || typeof proposedPassword !== 'string') throw badRequest(describeErrors(errors), errors);
-    // When the body names a token (generated clients send one), it must be the caller's.
-    if (typeof accessToken === 'string' && accessToken !== '' && services.tokens.verify(accessToken)?.username !== username) throw unauthorized();
+    const previousPassword = presentText(body, 'previousPassword', errors);
+    const proposedPassword = newPassword(body, 'proposedPassword', userId, errors);
+    refuse(errors);
+    requireOwnAccessToken(services.tokens, request, body);
     const login = await services.accounts.verifyLogin(clientId, username, previousPassword, (check) => services.logins.hash(clientId, check));
     if (!login.ok) throw unauthorized();
     const passwordHash = await hash(request, proposedPassword);
