@@ -71,7 +71,11 @@ export async function issueSession(
   subject: ChallengeSubject,
 ): Promise<AuthenticationResult> {
   const { sessionId, refreshToken } = await services.sessions.create(subject);
-  const identity = { ...subject, sessionId };
-  const [idToken, accessToken] = await Promise.all([services.tokens.issue(identity, 'id'), services.tokens.issue(identity, 'access')]);
-  return { accessToken, idToken, refreshToken, expiresIn: services.tokens.lifetimeSeconds };
+  return sessionTokens(services.tokens, { ...subject, sessionId }, refreshToken);
+}
+
+/** A session's id and access tokens (both carry its id) beside its current refresh token: what a login or a refresh answers. */
+export async function sessionTokens(tokens: Tokens, identity: ChallengeSubject & { readonly sessionId: string }, refreshToken: string): Promise<AuthenticationResult> {
+  const [idToken, accessToken] = await Promise.all([tokens.issue(identity, 'id'), tokens.issue(identity, 'access')]);
+  return { accessToken, idToken, refreshToken, expiresIn: tokens.lifetimeSeconds };
 }

@@ -5,7 +5,7 @@ import { success } from '../http/envelope.js';
 import { badRequest } from '../http/errors.js';
 import { body, operationGroup, parameter, ref, response, responses } from '../http/operation.js';
 import { DATABASE_HEADER } from '../http/tenancy.js';
-import { findChallenge, consumeChallenge } from './challenges.js';
+import { findChallenge, consumeChallenge, sessionTokens } from './challenges.js';
 import { caller, meteredApiKeyOwner, requireUserAgent, sameText, unauthorized, type AuthServices } from './guard.js';
 import { afterPassword, header } from './login.js';
 import { UserDirectory } from '../users/directory.js';
@@ -120,12 +120,10 @@ function refreshTokens(services: AuthServices): RouteHandlerMethod {
       if (rotated.reused) request.log.warn({ clientId }, 'refresh token reused: its session ended');
       throw unauthorized();
     }
-    const identity = { ...rotated.owner, sessionId: rotated.sessionId };
-    const [idToken, accessToken] = await Promise.all([services.tokens.issue(identity, 'id'), services.tokens.issue(identity, 'access')]);
     return success<UserAuthenticationResponse>(request.id, {
       challengeName: null,
       session: null,
-      authenticationResult: { accessToken, idToken, refreshToken: rotated.refreshToken, expiresIn: services.tokens.lifetimeSeconds },
+      authenticationResult: await sessionTokens(services.tokens, { ...rotated.owner, sessionId: rotated.sessionId }, rotated.refreshToken),
     });
   };
 }
