@@ -208,11 +208,7 @@ export function batchUpserter(entity: Entity, settings: BatchSettings = {}, comp
       const results: BatchOutcome[] = new Array(records.length);
       checked.forEach((entry, index) => (results[index] = entry));
       for (const candidate of valid) {
-        results[candidate.index] = outcome(
-          candidate.key,
-          500,
-          `Not applied: an unexpected error rolled back this request's writes (activityID ${context.activityID})`,
-        );
+        results[candidate.index] = outcome(candidate.key, 500, rolledBackByFault(context.activityID));
       }
       return results;
     }
@@ -223,6 +219,9 @@ export function batchUpserter(entity: Entity, settings: BatchSettings = {}, comp
 }
 
 export const NOT_APPLIED = 'Not applied: another record of this request failed';
+
+/** A valid record's answer when an unexpected fault rolled the whole transaction back (the fault is logged under the activityID). */
+export const rolledBackByFault = (activityID: string) => `Not applied: an unexpected error rolled back this request's writes (activityID ${activityID})`;
 
 /** What a caller may ask of a batch beyond the vendor's per-record upsert. */
 export interface BatchOptions {

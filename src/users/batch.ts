@@ -5,7 +5,7 @@ import { hashPassword } from '../auth/secrets.js';
 import { describeErrors, type Row, type Validation } from '../derive/validate.js';
 import type { ClientRecord } from '../entities/index.js';
 import type { user } from '../entities/user.js';
-import type { BatchOutcome } from '../resources/batch.js';
+import { rolledBackByFault, type BatchOutcome } from '../resources/batch.js';
 import { classify, RolledBack, withRetry } from '../store/errors.js';
 import type { Scope, UserDirectory } from './directory.js';
 import { newUserProblems } from './rules.js';
@@ -90,11 +90,7 @@ export async function upsertUsers(records: readonly unknown[], context: UserBatc
     if (classify(error) === 'unavailable') throw new RolledBack(error);
     context.log.error({ err: error, entity: 'user' }, 'users batch transaction failed');
     for (const candidate of candidates) {
-      results[candidate.index] = outcome(
-        candidate.key,
-        500,
-        `Not applied: an unexpected error rolled back this request's writes (activityID ${context.activityID})`,
-      );
+      results[candidate.index] = outcome(candidate.key, 500, rolledBackByFault(context.activityID));
     }
     return results;
   }
