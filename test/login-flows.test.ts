@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../src/config.js';
 import { apiOf, startApi, type Api, type Credentials, type RunningApi } from './support/api.js';
 import { backends } from './support/backends.js';
-import { authenticate, keyOnlyHeaders, operatorUser, session, userBody } from './support/identity.js';
+import { administrator, authenticate, keyOnlyHeaders, operatorUser, userBody } from './support/identity.js';
 
 const LOCK_SECONDS = 2;
 
@@ -24,7 +24,7 @@ for (const backend of backends) {
     let admin: Api;
     before(async () => {
       api = await startApi(backend, { lockoutAttempts: 5, lockoutWindowSeconds: 900, lockoutSeconds: LOCK_SECONDS });
-      admin = (await session(api.app, api.store, await operatorUser(api.store, api.credentials, 'boss', { administrator: true }))).api;
+      admin = await administrator(api);
     });
     after(async () => api?.stop());
 

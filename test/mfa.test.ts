@@ -8,7 +8,7 @@ import { buildApp } from '../src/http/app.js';
 import { document } from '../src/http/docs.js';
 import { apiOf, startApi, testConfig, type Api, type Credentials, type RunningApi } from './support/api.js';
 import { backends } from './support/backends.js';
-import { authenticate, keyOnlyHeaders, operatorUser, session } from './support/identity.js';
+import { administrator, authenticate, keyOnlyHeaders, operatorUser, session } from './support/identity.js';
 
 /** What an authenticator app shows for this secret at this 30-second step (SHA-1, 6 digits: otpauth's defaults). */
 const codeAt = (secret: string, step: number) => TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: step * 30_000 });
@@ -66,7 +66,7 @@ for (const backend of backends) {
     let admin: Api;
     before(async () => {
       api = await startApi(backend, { lockoutAttempts: 5, lockoutWindowSeconds: 900, lockoutSeconds: LOCK_SECONDS });
-      admin = (await session(api.app, api.store, await operatorUser(api.store, api.credentials, 'boss', { administrator: true }))).api;
+      admin = await administrator(api);
     });
     after(async () => api?.stop());
 

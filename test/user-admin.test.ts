@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { apiOf, startApi, type Api, type RunningApi } from './support/api.js';
 import { backends } from './support/backends.js';
-import { authenticate, operatorUser, session, userBody } from './support/identity.js';
+import { administrator, authenticate, operatorUser, session, userBody } from './support/identity.js';
 
 for (const backend of backends) {
   describe(`admin-disable/enable/reset-password, change-password, sessions ending (6.2) on ${backend.name}`, { skip: backend.skip }, () => {
@@ -10,7 +10,7 @@ for (const backend of backends) {
     let admin: Api;
     before(async () => {
       api = await startApi(backend);
-      admin = (await session(api.app, api.store, await operatorUser(api.store, api.credentials, 'boss', { administrator: true }))).api;
+      admin = await administrator(api);
     });
     after(async () => api?.stop());
 

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { Accounts } from '../src/auth/accounts.js';
 import { startApi, type Api, type RunningApi } from './support/api.js';
 import { backends } from './support/backends.js';
-import { authenticate, operatorUser, session, userBody } from './support/identity.js';
+import { administrator, authenticate, userBody } from './support/identity.js';
 
 for (const backend of backends) {
   describe(`PUT /users-batch (6.2, rules of 2.1) on ${backend.name}`, { skip: backend.skip }, () => {
@@ -11,7 +11,7 @@ for (const backend of backends) {
     let admin: Api;
     before(async () => {
       api = await startApi(backend);
-      admin = (await session(api.app, api.store, await operatorUser(api.store, api.credentials, 'boss', { administrator: true }))).api;
+      admin = await administrator(api);
       await api.store.createDatabase('elsewhere');
       await new Accounts(api.store.registry).createUser('test-client', 'remote', 'remote-password', ['elsewhere']);
     });

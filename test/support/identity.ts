@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Accounts } from '../../src/auth/accounts.js';
 import type { Store } from '../../src/store/store.js';
-import { apiOf, loginHeaders, type Api, type Credentials } from './api.js';
+import { apiOf, loginHeaders, type Api, type Credentials, type RunningApi } from './api.js';
 import { checkResponse } from './openapi-check.js';
 
 /** A `Users` body as a generated client sends it: every required field, server-owned ones included. */
@@ -62,4 +62,9 @@ export function keyOnlyHeaders(credentials: Credentials): Record<string, string 
     'vbasoftware-database': credentials.database,
     authorization: undefined,
   };
+}
+
+/** An Api for a new administrator ("boss" unless named) of the running API's client, logged in. */
+export async function administrator(api: RunningApi, username = 'boss'): Promise<Api> {
+  return (await session(api.app, api.store, await operatorUser(api.store, api.credentials, username, { administrator: true }))).api;
 }
