@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { BodyBudget } from '../src/http/body-budget.js';
+import { IncrementalJson } from '../src/http/json-items.js';
 import { JsonScanner } from '../src/http/json-scan.js';
 
 /** What JSON.parse builds: every value (object keys excluded) and, of those, objects and arrays. */
@@ -80,5 +81,53 @@ describe('BodyBudget', () => {
     assert.equal(await budget.take(1), false);
     budget.give(1000);
     assert.equal(await budget.take(1), true);
+  });
+});
+
+/** A body as http/body.ts reads it: each chunk scanned, then handed to IncrementalJson. */
+function readInChunks(text: string, chunkSize: number, pieceBytes: number): unknown {
+  const bytes = Buffer.from(text);
+  const scanner = new JsonScanner(32);
+  const value = new IncrementalJson(scanner, pieceBytes);
+  for (let start = 0; start < bytes.length; start += chunkSize) {
+    const chunk = bytes.subarray(start, start + chunkSize);
+    assert.equal(scanner.write(chunk), true);
+    value.write(chunk);
+  }
+  return value.end();
+}
+
+describe('IncrementalJson: a top-level array parsed piece by piece as it arrives', () => {
+  const batch = JSON.stringify(Array.from({ length: 200 }, (_, index) => ({ group_ID: `G${index}`, name: `a, "b" [${index}] {c} \\ é中😀`, n: index, ok: null })));
+  const valid = [...DOCUMENTS, batch, ' \n[ {"a":1} ,\t{"b":[2,3]} ]\r\n', '[ ]', '[[],[[]],{}]', '["]","[","\\\\",","]'];
+  for (const text of valid) {
+    test(`same value as JSON.parse: ${text.trim().slice(0, 40)}`, () => {
+      const expected = JSON.parse(text) as unknown;
+      // Pieces of one item each up to the whole, in chunks of 1 byte, 7 bytes and everything at once.
+      for (const chunkSize of [1, 7, 1 << 20]) {
+        for (const pieceBytes of [0, 50, 1 << 20]) {
+          assert.deepEqual(readInChunks(text, chunkSize, pieceBytes), expected, `chunks of ${chunkSize}, pieces of ${pieceBytes}`);
+        }
+      }
+    });
+  }
+
+  const invalid = [
+    '[1,]', '[,1]', '[1,,2]', '[1 2]', '[{"a":1}{"b":2}]', '[1]]', '[1] x', '[1] [2]', ':[1]', 'x[1]', '[1', '[', '[{"a":1}',
+    '[ , ]', '[1,\u0001 2]', '[1}', '["a]', '[\u00002]', '\ufeff[1]',
+  ];
+  for (const text of invalid) {
+    test(`refused like JSON.parse: ${JSON.stringify(text)}`, () => {
+      assert.throws(() => JSON.parse(text));
+      for (const chunkSize of [1, 3, 1 << 20]) {
+        for (const pieceBytes of [0, 1 << 20]) {
+          assert.throws(() => readInChunks(text, chunkSize, pieceBytes), SyntaxError, `chunks of ${chunkSize}, pieces of ${pieceBytes}`);
+        }
+      }
+    });
+  }
+
+  test('an empty body is no value', () => {
+    assert.equal(readInChunks('', 1, 0), undefined);
   });
 });

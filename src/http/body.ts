@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { BodyBudget } from './body-budget.js';
 import { decoders, parseContentEncoding } from './content-encoding.js';
 import { ApiError, badRequest, payloadTooLarge } from './errors.js';
+import { IncrementalJson } from './json-items.js';
 import { JsonScanner } from './json-scan.js';
 import { HEADER } from './headers.js';
 
@@ -33,6 +33,11 @@ const SCALAR_COST = 16;
 const COUNT_ON_BYTES = 4 * 1024 * 1024;
 /** Budget taken at a time when a body's size is not known in advance (chunked or compressed). */
 const BUDGET_STEP = 1024 * 1024;
+/**
+ * A batch's records are parsed in pieces of about this many bytes as they arrive (json-items.ts):
+ * large enough that a piece's JSON.parse dwarfs its set-up, small enough to be let go at once.
+ */
+const PIECE_BYTES = 256 * 1024;
 
 export interface BodyLimits {
   readonly maxBodyBytes: number;
@@ -104,10 +109,9 @@ async function readJson(request: FastifyRequest, payload: Readable, response: Se
   const maxValues = VALUES_PER_RECORD * (batch ? maxBatchRecords : SINGLE_BODY_RECORDS);
   const scanner = new JsonScanner(maxJsonDepth);
   const source = decoders(payload, encodings);
-  // Decoded as it arrives: the received bytes are let go at once rather than held, then joined,
-  // then decoded (three copies of the body at the end; now the pieces and their join).
-  const decoder = new StringDecoder('utf8');
-  let pieces: string[] = [];
+  // A top-level array (every batch) is parsed piece by piece as it arrives and its bytes let go;
+  // any other body is kept as bytes and parsed whole at its end.
+  const value = new IncrementalJson(scanner, PIECE_BYTES);
   let bytes = 0;
   let tooManyRecords = false;
   let countedOn = 0;
@@ -122,7 +126,7 @@ async function readJson(request: FastifyRequest, payload: Readable, response: Se
       source.output.off('error', onDecodeError);
       payload.off('error', onAbort);
       payload.off('aborted', onAbort);
-      pieces = [];
+      if (failed) value.drop();
       if (failed || !response) release();
     };
     const fail = (error: Error) => {
@@ -152,7 +156,7 @@ async function readJson(request: FastifyRequest, payload: Readable, response: Se
       if (batch && scanner.topLevelItems > maxBatchRecords) {
         // Nothing of this body will be built: let go of it, but read on a little to count its records.
         tooManyRecords = true;
-        pieces = [];
+        value.drop();
         release();
         return;
       }
@@ -160,7 +164,11 @@ async function readJson(request: FastifyRequest, payload: Readable, response: Se
         const perRecord = batch ? ` (${VALUES_PER_RECORD} a record)` : '';
         return fail(payloadTooLarge(`The request body holds more than ${maxValues} JSON values${perRecord}`));
       }
-      pieces.push(decoder.write(chunk));
+      try {
+        value.write(chunk);
+      } catch {
+        return fail(notJson()); // JSON.parse's SyntaxError, or the pieces not adding up to an array
+      }
       const cost = bytes + scanner.containers * CONTAINER_COST + (scanner.values - scanner.containers) * SCALAR_COST;
       if (cost <= held) return;
       const step = Math.max(cost - held, BUDGET_STEP);
@@ -179,14 +187,11 @@ async function readJson(request: FastifyRequest, payload: Readable, response: Se
         stop(true);
         return reject(tooManyRecordsError(maxBatchRecords, String(scanner.topLevelItems)));
       }
-      pieces.push(decoder.end());
-      const text = pieces.length === 1 ? pieces[0]! : pieces.join('');
       stop(false);
-      if (text.length === 0) return resolve(undefined);
       try {
-        resolve(JSON.parse(text));
+        resolve(value.end());
       } catch {
-        reject(badRequest('The request body is not valid JSON'));
+        reject(notJson());
       }
     };
 
@@ -201,6 +206,7 @@ async function readJson(request: FastifyRequest, payload: Readable, response: Se
 /** The contract's 413 for a batch over the record limit (the same words as the route's own check). */
 const tooManyRecordsError = (maxBatchRecords: number, count: string) =>
   payloadTooLarge(`A batch may hold at most ${maxBatchRecords} records; this one has ${count}`);
+const notJson = () => badRequest('The request body is not valid JSON');
 const tooLarge = (maxBodyBytes: number) => payloadTooLarge(`The request body may be at most ${maxBodyBytes} bytes`);
 const busy = () =>
   new ApiError(503, 'The server is receiving too many request bodies at once. Retry shortly.', undefined, { [HEADER.retryAfter]: '1' });
