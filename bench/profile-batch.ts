@@ -14,6 +14,7 @@ import { backends } from '../test/support/backends.js';
 import { demoHeaders } from '../test/support/server-process.js';
 import { KINDS, PATH, records, type Kind } from './batch-records.js';
 import { printProfile, summariseProfile } from './cpu-profile.js';
+import { putBytes } from './http-put.js';
 
 const kind = (process.env.BENCH_KIND ?? 'full groups') as Kind;
 if (!KINDS.includes(kind)) throw new Error(`BENCH_KIND must be one of ${KINDS.join(', ')}`);
@@ -41,10 +42,10 @@ for (;;) {
   }
 }
 const { headers } = await demoHeaders(base, out);
-const put = async (path: string, body: string) => {
+const put = async (path: string, text: string) => {
+  const body = Buffer.from(text);
   const started = performance.now();
-  const response = await fetch(`${base}${path}`, { method: 'PUT', headers, body });
-  await response.arrayBuffer();
+  const response = await putBytes(`${base}${path}`, headers, body);
   if (response.status !== 207) throw new Error(`${path}: ${response.status}`);
   return performance.now() - started;
 };

@@ -12,9 +12,9 @@ export function ident(name: string): string {
 export interface Statements {
   /** $1 = JSON array of rows, $2 = acting user. Returns `key` and `created` per distinct key. */
   readonly upsert: string;
-  /** The per-connection staging table COPY fills for a batch (emptied at commit). */
-  readonly staging: { readonly create: string; readonly table: string; readonly columns: string };
-  /** $1 = acting user: the staging table's rows, upserted, and the staging table emptied (for a batch's next chunk). Returns `key` and `created` per distinct key. */
+  /** The per-connection staging table COPY fills for a batch (emptied at commit, and by `empty` for a batch's next chunk). */
+  readonly staging: { readonly create: string; readonly empty: string; readonly table: string; readonly columns: string };
+  /** $1 = acting user: the staging table's rows, upserted. Returns `key` and `created` per distinct key. */
   readonly upsertFromStaging: string;
   /** $1 = key. */
   readonly selectByKey: string;
@@ -82,7 +82,7 @@ export function statements(entity: Entity, entityByName: (name: string) => Entit
   return {
     upsert,
     staging,
-    upsertFromStaging: `WITH staged AS (DELETE FROM ${staging.table} RETURNING *)\n${upsertFrom('staged', '$1')}`,
+    upsertFromStaging: upsertFrom(staging.table, '$1'),
     selectByKey: `SELECT ${allColumns} FROM ${table} WHERE ${key} = $1`,
     insertOne:
       `INSERT INTO ${table} (${insertColumns}) SELECT ${insertValues} FROM json_populate_record(NULL::${table}, $1::json) ` +
@@ -101,7 +101,9 @@ export function stagingOf(entity: Entity): Statements['staging'] {
   const columns = entity.clientFields.map((field) => ident(field.name)).join(', ');
   // Columns and types of the table's client fields, none of its constraints; kept for the session.
   const create = `CREATE TEMP TABLE IF NOT EXISTS ${table} ON COMMIT DELETE ROWS AS SELECT ${columns} FROM ${ident(entity.table)} WITH NO DATA`;
-  return { create, table, columns };
+  // TRUNCATE rather than DELETE: a DELETE leaves every chunk's rows behind as dead tuples that the
+  // next chunks' scans read again (measured: 10,000 full groups in chunks of 500, 607 -> 537 ms).
+  return { create, empty: `TRUNCATE ${table}`, table, columns };
 }
 
 export interface SortKey {

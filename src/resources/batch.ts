@@ -30,6 +30,12 @@ const COPY_MIN_ROWS = 50;
 const COPY_MIN_DENSITY = 0.6;
 /** Chunks handed to the driver and not yet answered: one running, one queued behind it. */
 const PIPELINE_DEPTH = 2;
+/**
+ * Records validated between two turns of the event loop while a chunk's statements run: the driver
+ * sends a chunk's next statement (COPY, upsert, …) only once this process gets to read that the
+ * one before it is done, so validating a whole chunk at a stretch left the database idle.
+ */
+const VALIDATE_SLICE = 50;
 
 interface Candidate {
   readonly index: number;
@@ -90,9 +96,8 @@ export function batchUpserter(entity: Entity, settings: BatchSettings = {}, comp
     if (!staging.created) steps.push(tx.query(sql.staging.create));
     staging.created = true;
     steps.push(tx.copyRows(entity, rows));
-    // The upsert empties the staging table as it reads it, ready for the next chunk.
     const upserted = tx.query<{ key: string; created: boolean }>(sql.upsertFromStaging, [user]);
-    steps.push(upserted);
+    steps.push(upserted, tx.query(sql.staging.empty)); // ready for the next chunk
     return Promise.all(steps).then(() => upserted);
   }
 
@@ -123,15 +128,30 @@ export function batchUpserter(entity: Entity, settings: BatchSettings = {}, comp
     // Each record is validated once (a retried transaction reuses it), chunk by chunk in write order.
     const checked: BatchOutcome[] = new Array(records.length);
     const validByChunk: Candidate[][] = new Array(chunks.length);
-    const validIn = (chunk: number): Candidate[] =>
-      (validByChunk[chunk] ??= chunks[chunk]!.flatMap((index) => {
-        const record = records[index];
-        const unknown = options.strict ? unknownFields(record) : [];
-        const result = validate(record);
-        if (result.ok && unknown.length === 0) return [{ index, key: result.row[keyName] as string, row: result.row }];
-        checked[index] = outcome(keys[index]!, 400, describeErrors([...unknown, ...(result.ok ? [] : result.errors)]));
-        return [];
-      }));
+    const check = (into: Candidate[], index: number) => {
+      const record = records[index];
+      const unknown = options.strict ? unknownFields(record) : [];
+      const result = validate(record);
+      if (result.ok && unknown.length === 0) into.push({ index, key: result.row[keyName] as string, row: result.row });
+      else checked[index] = outcome(keys[index]!, 400, describeErrors([...unknown, ...(result.ok ? [] : result.errors)]));
+    };
+    const validIn = (chunk: number): Candidate[] => {
+      if (validByChunk[chunk]) return validByChunk[chunk];
+      const valid: Candidate[] = [];
+      for (const index of chunks[chunk]!) check(valid, index);
+      return (validByChunk[chunk] = valid);
+    };
+    /** validIn, letting the event loop turn every VALIDATE_SLICE records (while statements are in flight). */
+    const validInTurns = async (chunk: number): Promise<Candidate[]> => {
+      if (validByChunk[chunk]) return validByChunk[chunk];
+      const valid: Candidate[] = [];
+      const indexes = chunks[chunk]!;
+      for (let start = 0; start < indexes.length; start += VALIDATE_SLICE) {
+        if (start > 0) await nextTurn();
+        for (let position = start; position < Math.min(start + VALIDATE_SLICE, indexes.length); position++) check(valid, indexes[position]!);
+      }
+      return (validByChunk[chunk] = valid);
+    };
     // A batch without one valid record is answered without the database, as it always was.
     let anyValid = false;
     for (let chunk = 0; chunk < chunks.length && !anyValid; chunk++) anyValid = validIn(chunk).length > 0;
@@ -156,7 +176,7 @@ export function batchUpserter(entity: Entity, settings: BatchSettings = {}, comp
         const inFlight: Promise<void>[] = [];
         let failure: { error: unknown } | null = null;
         for (let chunk = 0; chunk < chunks.length && !failure; chunk++) {
-          const candidates = validIn(chunk);
+          const candidates = inFlight.length ? await validInTurns(chunk) : validIn(chunk);
           if (candidates.length === 0) continue;
           const dangling = existing ? references.dangling(candidates.map((candidate) => candidate.row), existing) : NO_DANGLING;
           for (const [position, body] of dangling) results[candidates[position]!.index] = outcome(candidates[position]!.key, 422, body);

@@ -118,15 +118,21 @@ export function openPostgres(connectionString: string, logger: Logger, budgets: 
   };
   const query: Queryable['query'] = (sql, params) =>
     onConnection(async (client) => (await client.query(statement(sql, params), params as unknown[] | undefined)).rows);
-  // The COPY text is encoded a piece at a time as the connection takes it, never as one string.
-  const copyInto: (client: pg.Client, ...args: Parameters<Queryable['copyRows']>) => Promise<void> = async (client, entity, rows) => {
+  /**
+   * The rows' COPY text, encoded when they are handed over (in pieces, never as one string): in a
+   * transaction the COPY may wait its turn behind running statements, and the connection should
+   * find its text ready then, not wait while this process encodes it (the batch engine hands over
+   * a chunk at a time, so the text stays bounded).
+   */
+  const copyInto = (client: pg.Client, ...[entity, rows]: Parameters<Queryable['copyRows']>): (() => Promise<void>) => {
     const { table, columns, fields } = copyTarget(entity);
-    await pipeline(Readable.from(copyPieces(rows, fields)), client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`)));
+    const pieces = [...copyPieces(rows, fields)];
+    return () => pipeline(Readable.from(pieces), client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`)));
   };
   return {
     query,
     queryValues: (sql, params) => onConnection((client) => valuesOf(client, statement(sql, params), params)),
-    copyRows: (entity, rows) => onConnection((client) => copyInto(client, entity, rows)),
+    copyRows: (entity, rows) => onConnection((client) => copyInto(client, entity, rows)()),
     async transaction(work) {
       const client = await pool.acquire();
       let broken: Error | undefined;
@@ -144,7 +150,7 @@ export function openPostgres(connectionString: string, logger: Logger, budgets: 
         const result = await work({
           query: (sql, params) => inTurn(async () => (await client.query(statement(sql, params), params as unknown[])).rows),
           queryValues: (sql, params) => inTurn(() => valuesOf(client, statement(sql, params), params)),
-          copyRows: (entity, rows) => inTurn(() => copyInto(client, entity, rows)),
+          copyRows: (entity, rows) => inTurn(copyInto(client, entity, rows)),
         });
         await client.query('COMMIT');
         return result;
