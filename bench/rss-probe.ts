@@ -1,4 +1,4 @@
-/** Peak RSS growth of a fresh server taking one 10,000-group batch, per store; RSS_RUNS fresh servers each. */
+/** `npm run bench:rss`: peak RSS growth of a fresh server taking one 10,000-group batch, per store; RSS_RUNS fresh servers each (default 3). */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { backends } from '../test/support/backends.js';
 import { demoHeaders, startServer } from '../test/support/server-process.js';
