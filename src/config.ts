@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { DEFAULT_MAX_TEXT_CHARS } from './derive/validate.js';
 import { DEFAULT_BATCH_CHUNK_ROWS } from './resources/batch-order.js';
+import { DEFAULT_PGLITE_SHARED_BUFFERS_MB } from './store/pglite.js';
 import { getHeapStatistics } from 'node:v8';
 
 /** Environment → typed configuration, read once and checked up front (fail fast, one clear line). */
@@ -33,6 +34,8 @@ export interface Config {
   readonly statementTimeoutMs: number;
   /** PostgreSQL: statements with parameters as named prepared statements (parsed and planned once per connection). */
   readonly pgPreparedStatements: boolean;
+  /** Embedded store: PostgreSQL's shared_buffers of each open PGlite database (registry and tenants), in MiB. */
+  readonly pgliteSharedBuffersMb: number;
   /** SIGTERM/SIGINT: time to drain requests and close the stores before exiting non-zero anyway. */
   readonly shutdownTimeoutMs: number;
   readonly logLevel: string;
@@ -104,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs: integer(env, 'VBAPI_REQUEST_TIMEOUT_MS', 120_000, 1_000, 3_600_000),
     statementTimeoutMs: integer(env, 'VBAPI_STATEMENT_TIMEOUT_MS', 120_000, 0, 3_600_000),
     pgPreparedStatements: oneOf(env, 'VBAPI_PG_PREPARED_STATEMENTS', ['on', 'off'] as const, 'on') === 'on',
+    pgliteSharedBuffersMb: integer(env, 'VBAPI_PGLITE_SHARED_BUFFERS_MB', DEFAULT_PGLITE_SHARED_BUFFERS_MB, 1, 1024),
     shutdownTimeoutMs: integer(env, 'VBAPI_SHUTDOWN_TIMEOUT_MS', 30_000, 100, 3_600_000),
     logLevel,
     logFormat: oneOf(env, 'LOG_FORMAT', ['auto', 'json', 'pretty'] as const, 'auto'),

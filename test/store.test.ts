@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { migrations as tenantMigrations } from '../src/store/migrations/tenant/index.js';
-import { StoreError } from '../src/store/store.js';
+import { Store, StoreError } from '../src/store/store.js';
 import { signedIn } from './support/api.js';
-import { ADMIN_URL, adminQuery, backends, describeStore, openStore, preparePostgres } from './support/backends.js';
+import { ADMIN_URL, adminQuery, backends, describeStore, openStore, preparePostgres, quietLogger } from './support/backends.js';
 import { group } from './support/records.js';
 
 /** Each committed tenant migration, applied exactly once. */
@@ -46,6 +46,23 @@ describeStore((backend) => `the store on ${backend.name}`, (context) => {
       assert.deepEqual(await reopened.query('SELECT count(*) AS n FROM groups'), [{ n: 0 }]);
       assert.deepEqual(await reopened.query('SELECT version FROM schema_migrations ORDER BY version'), everyTenantMigration);
     });
+});
+
+describe('PGlite settings', () => {
+  test('VBAPI_PGLITE_SHARED_BUFFERS_MB sets shared_buffers of the registry and of every tenant database', { skip: backends[0]!.skip }, async () => {
+    const setup = await backends[0]!.prepare();
+    const store = await Store.open({ ...setup.config, pgliteSharedBuffersMb: 24 }, quietLogger);
+    try {
+      await store.createDatabase('buffers');
+      const tenant = (await store.tenant('buffers'))!;
+      for (const db of [store.registry, tenant]) {
+        assert.deepEqual(await db.query('SHOW shared_buffers'), [{ shared_buffers: '24MB' }]);
+      }
+    } finally {
+      await store.close();
+      await setup.cleanup();
+    }
+  });
 });
 
 describe('isolation', () => {

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { ident } from '../derive/sql.js';
 import type { Database } from './database.js';
 import { migrate } from './migrate.js';
-import { openPglite } from './pglite.js';
+import { openPglite, type PgliteOptions } from './pglite.js';
 import type { Budgets } from './pg-budget.js';
 import { databaseNameOf, openPostgres, withDatabaseName, type PostgresOptions } from './postgres.js';
 import { TENANT_LOCK, tenantMigrations } from './tenant-schema.js';
@@ -21,14 +21,14 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-export async function pgliteBackend(dataDir: string): Promise<Backend> {
+export async function pgliteBackend(dataDir: string, settings: PgliteOptions = {}): Promise<Backend> {
   const root = resolve(dataDir);
   await mkdir(join(root, 'databases'), { recursive: true });
   const registryDir = join(root, 'registry');
   // A new installation's registry is a copy of the blank cluster that tenant databases start from
   // too, so a first start runs PGlite's initdb (seconds of WebAssembly) once, not twice.
   if (!(await stat(registryDir).catch(() => null))) await copyAside(await blankCluster(root), registryDir);
-  const registry = await openPglite(registryDir);
+  const registry = await openPglite(registryDir, settings);
   return {
     kind: 'pglite',
     registry,
@@ -38,7 +38,7 @@ export async function pgliteBackend(dataDir: string): Promise<Backend> {
       await copy(await pristineTenant(root), join(root, 'databases', location));
       return location;
     },
-    open: (location) => openPglite(join(root, 'databases', location)),
+    open: (location) => openPglite(join(root, 'databases', location), settings),
     drop: (location) => rm(join(root, 'databases', location), { recursive: true, force: true }),
     close: () => registry.close(),
   };

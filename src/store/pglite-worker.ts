@@ -10,7 +10,7 @@ import { serializeError, type PgliteAssets, type Reply, type Request } from './p
  * they did when PGlite ran on the main thread.
  */
 const port = parentPort!;
-const { dataDir, assets } = workerData as { dataDir: string; assets: PgliteAssets };
+const { dataDir, assets, sharedBuffersMb } = workerData as { dataDir: string; assets: PgliteAssets; sharedBuffersMb: number };
 
 interface OpenTransaction {
   readonly tx: Transaction;
@@ -26,7 +26,8 @@ let nextTx = 1;
 
 const ready = (async () => {
   // The modules were compiled by the owning thread (see pglite.ts): instantiating them is quick.
-  const db = await PGlite.create(dataDir, { parsers: typeParsers, ...assets });
+  // An integer checked by config.ts (1-1024), so it is safe in the configuration text.
+  const db = await PGlite.create(dataDir, { parsers: typeParsers, ...assets, postgresqlconf: `shared_buffers = ${Math.trunc(sharedBuffersMb)}MB` });
   await db.exec(`SET TimeZone = 'UTC'`);
   return db;
 })();

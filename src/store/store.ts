@@ -19,7 +19,7 @@ export const TENANT_RECHECK_MS = 5_000;
 
 /** What the store needs from the configuration; the tenant-lifecycle limits default as in config.ts. */
 export type StoreConfig = Pick<Config, 'dataDir' | 'databaseUrl'> &
-  Partial<Pick<Config, 'statementTimeoutMs' | 'pgPreparedStatements' | 'pgMaxConnections' | 'pgAcquireTimeoutMs' | 'tenantIdleSeconds' | 'maxOpenTenants'>>;
+  Partial<Pick<Config, 'statementTimeoutMs' | 'pgPreparedStatements' | 'pgliteSharedBuffersMb' | 'pgMaxConnections' | 'pgAcquireTimeoutMs' | 'tenantIdleSeconds' | 'maxOpenTenants'>>;
 
 /** A read-only snapshot for metrics: open tenant databases, and each PostgreSQL server's connection budget. */
 export interface StoreStats {
@@ -62,7 +62,7 @@ export class Store {
     await mkdir(config.dataDir, { recursive: true });
     const unlock = await lockDataDir(config.dataDir);
     try {
-      return await Store.init(await pgliteBackend(config.dataDir), logger, budgets, unlock, config);
+      return await Store.init(await pgliteBackend(config.dataDir, { sharedBuffersMb: config.pgliteSharedBuffersMb }), logger, budgets, unlock, config);
     } catch (error) {
       await unlock();
       throw error;
