@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 
-const UNIT = ['entities', 'json-scan', 'messages', 'mfa-crypto', 'operation-table', 'xlsx-reader'];
+const UNIT = ['entities', 'json-scan', 'messages', 'mfa-crypto', 'operation-table', 'type-parsers', 'xlsx-reader'];
 const SYSTEM = [
   'body-memory', 'cli', 'cli-live', 'concurrency', 'crash', 'db-faults', 'docs-browser', 'fuzz',
   'generated-client', 'import-cli', 'lock', 'newcomer', 'pgbouncer', 'responsive', 'serve-lifecycle', 'tenants',

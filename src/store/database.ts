@@ -35,5 +35,19 @@ export interface Database extends Queryable {
  */
 export const typeParsers: Readonly<Record<number, (value: string) => unknown>> = {
   20: (value) => Number(value), // int8
-  1184: (value) => parseDateTime(value) ?? value, // timestamptz, printed in the session's UTC
+  1184: (value) => utcTimestamp(value) ?? parseDateTime(value) ?? value, // timestamptz, printed in the session's UTC
 };
+
+/** `2025-06-30 12:34:56.789+00`, the form every stored timestamp is printed in (session TimeZone UTC). */
+const STORED_UTC = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?\+00$/;
+
+/**
+ * What parseDateTime makes of PostgreSQL's usual output, by rearranging the text instead of going
+ * through Date: every record read converts a handful of these (BC years, years past 9999 and
+ * other offsets fall through to parseDateTime).
+ */
+function utcTimestamp(value: string): string | null {
+  const match = STORED_UTC.exec(value);
+  if (!match) return null;
+  return `${match[1]}T${match[2]}.${(match[3] ?? '').padEnd(3, '0').slice(0, 3)}Z`;
+}
