@@ -1,20 +1,22 @@
 /**
- * The baseline for single-record GETs, run as its own process by bench/index.ts: the API's
- * primary-key query, prepared once, straight through the driver from 10 concurrent connections
- * (PGlite has one: 10 concurrent callers) for a few seconds. Prints one JSON line:
- * { rps, p50, p99 } (latencies in ms).
+ * The baseline for single-record GETs, run as its own process by bench/index.ts: a primary-key
+ * query, prepared once, straight through the driver from 10 concurrent connections (PGlite has
+ * one: 10 concurrent callers) for a few seconds. Prints one JSON line: { rps, p50, p99 } (ms).
+ * The query selects the record's columns (`selectByKey`), or with `json` last the API's own
+ * query, which has the database write the record as JSON (`selectJsonByKey`).
  *
- * argv: postgres <connection string> <key> | pglite <data directory> <key>
+ * argv: postgres <connection string> <key> [json] | pglite <data directory> <key> [json]
  */
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { statements } from '../src/derive/sql.js';
 import { entityNamed, group } from '../src/entities/index.js';
 
-const [kind, location, key] = process.argv.slice(2) as [string, string, string];
+const [kind, location, key, variant] = process.argv.slice(2) as [string, string, string, string | undefined];
 const SECONDS = Number(process.env.BENCH_GET_SECONDS ?? 5);
 const CONNECTIONS = 10;
-const text = statements(group, entityNamed).selectByKey;
+const sql = statements(group, entityNamed);
+const text = variant === 'json' ? sql.selectJsonByKey : sql.selectByKey;
 
 type Run = () => Promise<void>;
 let runners: Run[];

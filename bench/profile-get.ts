@@ -57,7 +57,7 @@ await new Promise((resolve) => {
 const shutdownMs = performance.now() - stopping;
 await setup.cleanup();
 
-const summary = summariseProfile(profiles, 5_000_000, shutdownMs * 1000);
+const summary = summariseProfile(profiles, 5_000_000, shutdownMs * 1000, { modules: 12, functions: Number(process.env.PROFILE_ROWS ?? 15) });
 console.log(`GET /groups/{groupID} on ${backend.name}, server ${SERVER_ROOT === ROOT ? 'this checkout' : SERVER_ROOT}: ` +
   `${Math.round(load.requests.average)} requests/s, p50 ${load.latency.p50} ms, p99 ${load.latency.p99} ms; profile ${summary.seconds.toFixed(1)} s`);
 printProfile(summary);

@@ -100,6 +100,28 @@ for (const backend of backends) {
       });
     });
 
+    describe('GET reads', () => {
+      test('the record the database writes as JSON holds exactly the values stored: numbers, dates, text of every kind', async () => {
+        const doubles = [1e16, 0.1, 1e-7, -2.5, 123456789.125, 5e-324, 1.7976931348623157e308, 0.30000000000000004, 2];
+        const texts = ['quote " backslash \\ slash /', 'tab\t newline\n return\r \u0001 \u001f \u007f', 'é中😀 \u2028 \u2029', '<script>&amp;</script>', ''];
+        const dates = [['2024-02-29T23:59:59.999Z', '2024-02-29T23:59:59.999Z'], ['0001-01-01', '0001-01-01T00:00:00.000Z'], ['9999-12-31T23:59:59.9999+00:00', '9999-12-31T23:59:59.999Z'], ['2025-06-30 12:00:00 +0530', '2025-06-30T06:30:00.000Z']];
+        const sent = doubles.map((caseRate, index) =>
+          group(`JSON-${index}`, { caseRate, name: texts[index % texts.length], disenroll_Date: dates[index % dates.length]![0], adult_Age: index - 4, city: null }),
+        );
+        assert.equal((await api.put('/groups-batch', sent)).status, 207);
+        for (const [index, record] of sent.entries()) {
+          const read = (await api.get(`/groups/JSON-${index}`)).json.data;
+          assert.equal(Object.keys(read).length, 98);
+          assert.equal(read.caseRate, doubles[index], `caseRate ${doubles[index]}`);
+          assert.equal(read.name, record.name);
+          assert.equal(read.disenroll_Date, dates[index % dates.length]![1]);
+          assert.equal(read.adult_Age, index - 4);
+          assert.equal(read.city, null);
+          assert.match(read.entry_Date, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+        }
+      });
+    });
+
     describe('DELETE removes', () => {
       test('204 with no body; then 404', async () => {
         await api.request('POST', '/groups', { body: group('DEL 1') });

@@ -16,8 +16,10 @@ export interface Statements {
   readonly staging: { readonly create: string; readonly empty: string; readonly table: string; readonly columns: string };
   /** $1 = acting user: the staging table's rows, upserted. Returns `key` and `created` per distinct key. */
   readonly upsertFromStaging: string;
-  /** $1 = key. */
+  /** $1 = key. Every field, as values (the GET baseline of `npm run bench`). */
   readonly selectByKey: string;
+  /** $1 = key. The record as the API's JSON text, built by the database (see recordJson). */
+  readonly selectJsonByKey: string;
   /** $1 = JSON row, $2 = acting user. Returns the stored record, or nothing when the key exists. */
   readonly insertOne: string;
   /** $1 = JSON row, $2 = acting user, $3 = key. Returns the stored record, or nothing when the key is unknown. */
@@ -84,6 +86,7 @@ export function statements(entity: Entity, entityByName: (name: string) => Entit
     staging,
     upsertFromStaging: upsertFrom(staging.table, '$1'),
     selectByKey: `SELECT ${allColumns} FROM ${table} WHERE ${key} = $1`,
+    selectJsonByKey: `SELECT row_to_json(record)::text FROM (SELECT ${recordJsonColumns(entity)} FROM ${table} WHERE ${key} = $1) AS record`,
     insertOne:
       `INSERT INTO ${table} (${insertColumns}) SELECT ${insertValues} FROM json_populate_record(NULL::${table}, $1::json) ` +
       `ON CONFLICT (${key}) DO NOTHING RETURNING ${allColumns}`,
@@ -93,6 +96,22 @@ export function statements(entity: Entity, entityByName: (name: string) => Entit
     deleteOne: `DELETE FROM ${table} WHERE ${key} = $1 RETURNING ${key} AS key`,
     existingReferences,
   };
+}
+
+/**
+ * The columns of a record as the API shows it, for row_to_json: every field in the vendor's order,
+ * timestamps as the API's ISO 8601 UTC text with milliseconds (what the type parsers make of them,
+ * store/database.ts). Numbers and text are written by PostgreSQL's JSON: the same values as
+ * JSON.stringify's, a double's exponent perhaps spelled differently (1e+16 for 10000000000000000).
+ */
+function recordJsonColumns(entity: Entity): string {
+  return entity.fields
+    .map((field) => {
+      const column = ident(field.name);
+      if (field.type !== 'date-time') return column;
+      return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${column}`;
+    })
+    .join(', ');
 }
 
 /** The per-connection staging table COPY fills for a batch of `entity` (also what the drivers' copyRows writes to). */

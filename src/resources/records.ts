@@ -11,16 +11,3 @@ export function toRecord(entity: Entity, row: Record<string, unknown>): ApiRecor
   for (const field of entity.fields) record[field.name] = (row[field.name] ?? null) as ApiRecord[string];
   return record;
 }
-
-/**
- * The same from the row's values in `entity.fields` order (`Queryable.queryValues` of a statement
- * selecting every field, as `selectByKey` does): no intermediate row object.
- */
-export function recordFromValues(entity: Entity): (values: readonly unknown[]) => ApiRecord {
-  const names = entity.fields.map((field) => field.name);
-  return (values) => {
-    const record: ApiRecord = {};
-    for (let index = 0; index < names.length; index++) record[names[index]!] = (values[index] ?? null) as ApiRecord[string];
-    return record;
-  };
-}

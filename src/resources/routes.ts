@@ -1,7 +1,7 @@
 import type { FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { Entity } from '../entities/index.js';
 import { pathOf } from '../http/context.js';
-import { success } from '../http/envelope.js';
+import { success, successText } from '../http/envelope.js';
 import { badRequest, payloadTooLarge } from '../http/errors.js';
 import { compileRecord } from './compiled.js';
 import { batchUpserter, summarise, type BatchOutcome } from './batch.js';
@@ -24,6 +24,8 @@ import type { RecordRole } from './operations.js';
 import { sendListPage } from './list-response.js';
 import { repository } from './repository.js';
 import { HEADER } from '../http/headers.js';
+
+const JSON_UTF8 = 'application/json; charset=utf-8';
 
 export interface ResourceOptions {
   readonly maxBatchRecords: number;
@@ -68,7 +70,7 @@ export function recordHandlers(entity: Entity, options: ResourceOptions): Record
         `batch ${entity.batchPath}: ${summary}`,
       );
       if (replayed) reply.header(REPLAYED_HEADER, 'true');
-      return reply.code(sent.status).headers(sent.headers).type('application/json; charset=utf-8').send(sent.body);
+      return reply.code(sent.status).headers(sent.headers).type(JSON_UTF8).send(sent.body);
     };
 
     // A dry run stores nothing, its key included: the key is checked, then plays no part.
@@ -114,7 +116,7 @@ export function recordHandlers(entity: Entity, options: ResourceOptions): Record
     batch,
     list,
     create: async (request) => success(request.id, await records.create(request.tenant, request.body, user(request))),
-    get: async (request) => success(request.id, await records.get(request.tenant, keyFromPath(request))),
+    get: async (request, reply) => reply.type(JSON_UTF8).send(successText(request.id, await records.getJson(request.tenant, keyFromPath(request)))),
     replace: async (request) => success(request.id, await records.replace(request.tenant, keyFromPath(request), request.body, user(request))),
     remove: async (request, reply) => {
       await records.remove(request.tenant, keyFromPath(request));
