@@ -34,3 +34,17 @@ test('dates: the contract forms parse to ISO 8601 UTC; impossible dates do not',
     assert.equal(parseDateTime(bad), null, JSON.stringify(bad));
   }
 });
+
+test('rowsJson: validated rows with only client fields go as they are; audit and unknown fields never reach the statement', async () => {
+  const { recordValidator, rowsJson } = await import('../src/derive/validate.js');
+  const validate = recordValidator(benefitCategory);
+  const clean = validate({ benefit_Category: 'A', description: 'x' });
+  const forged = validate({ benefit_Category: 'B', entry_Date: 'not a date', surprise: { deep: [1] } });
+  assert.ok(clean.ok && forged.ok);
+  const filtered = (rows: object[]) => JSON.stringify(rows, benefitCategory.clientFieldNames as string[]);
+  assert.equal(rowsJson(benefitCategory, [clean.row]), filtered([clean.row]));
+  assert.equal(rowsJson(benefitCategory, [clean.row, forged.row]), filtered([clean.row, forged.row]));
+  assert.doesNotMatch(rowsJson(benefitCategory, forged.row), /entry_Date|surprise/);
+  // A row that never went through the validator is filtered too.
+  assert.equal(rowsJson(benefitCategory, [{ benefit_Category: 'C', entry_User: 'forged' }]), '[{"benefit_Category":"C"}]');
+});

@@ -11,10 +11,20 @@ import type { FieldError } from './shapes.js';
  */
 export type Row = Record<string, string | number | boolean | null>;
 
+/**
+ * Valid rows that hold nothing but their record type's client fields (the validator marks them):
+ * they can be written as they are. A row that also carries audit or unknown fields must be
+ * filtered, or the statement would parse those too (a forged `entry_Date` that is not a date would
+ * fail the whole statement).
+ */
+const onlyClientFields = new WeakSet<object>();
+
 /** Rows as the JSON the upsert statements take: only the entity's client fields, whatever else the objects hold. */
 export function rowsJson(entity: Entity, rows: Row | readonly Row[]): string {
-  // JSON.stringify only reads the list; its signature just does not say readonly.
-  return JSON.stringify(rows, entity.clientFieldNames as string[]);
+  const clean = Array.isArray(rows) ? rows.every((row) => onlyClientFields.has(row)) : onlyClientFields.has(rows as Row);
+  // Filtering by a list of names takes JSON.stringify off its fast path: 3× slower for groups.
+  // (It only reads the list; its signature just does not say readonly.)
+  return clean ? JSON.stringify(rows) : JSON.stringify(rows, entity.clientFieldNames as string[]);
 }
 
 export type { FieldError } from './shapes.js';
@@ -83,6 +93,7 @@ function compileValidator(entity: Entity, maxTextChars: number): (input: unknown
       }
     }
     const record = input as Record<string, unknown>;
+    let present = 0;
     for (const field of entity.clientFields) {
       if (failed.has(field.name)) continue;
       const original = record[field.name];
@@ -91,8 +102,12 @@ function compileValidator(entity: Entity, maxTextChars: number): (input: unknown
       // In place, and only where a value changes (a date's form, a default): a copy of 10,000
       // records would cost more memory than the request body itself.
       else if (value !== original && !(value === null && original === undefined)) record[field.name] = value;
+      if (record[field.name] !== undefined) present++;
     }
-    if (failed.size === 0) return { ok: true, row: record as Row };
+    if (failed.size === 0) {
+      if (Object.keys(record).length === present) onlyClientFields.add(record);
+      return { ok: true, row: record as Row };
+    }
     const errors = entity.clientFields
       .filter((field) => failed.has(field.name))
       .map((field) => ({ field: field.name, message: messageFor(field, record[field.name], wrongType.has(field.name), maxLengthOf(field)) }));
