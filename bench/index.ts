@@ -311,8 +311,10 @@ for (const backend of backends) {
   say(`| the primary-key query (its columns), prepared, straight through the driver | ${fmt(getLoad.rps)} | ${getLoad.p50} | ${getLoad.p99} |`);
   say(`| the API's own query (the record as JSON, written by the database), prepared, through the driver | ${fmt(getJsonLoad.rps)} | ${getJsonLoad.p50} | ${getJsonLoad.p99} |`);
   say(`| \`GET /groups/{groupID}\` (API key, token, database; autocannon) | ${fmt(apiLoad.rps)} | ${apiLoad.p50} | ${apiLoad.p99} |`);
-  say(`API ÷ driver: ${(apiLoad.rps / getLoad.rps).toFixed(2)}; API ÷ bare route: ${(apiLoad.rps / bareLoad.rps).toFixed(2)}`);
-  target(`${storeName}: GET /groups/{groupID} ≥ 0.5× the prepared query through the driver`, `${(apiLoad.rps / getLoad.rps).toFixed(2)}× (${fmt(apiLoad.rps)} vs ${fmt(getLoad.rps)}/s; p50 ${apiLoad.p50} ms, p99 ${apiLoad.p99} ms)`, apiLoad.rps >= 0.5 * getLoad.rps);
+  say(`API ÷ the API's own query through the driver: ${(apiLoad.rps / getJsonLoad.rps).toFixed(2)}; ÷ the columns query: ${(apiLoad.rps / getLoad.rps).toFixed(2)}; ÷ bare route: ${(apiLoad.rps / bareLoad.rps).toFixed(2)}`);
+  // "The same primary-key query" as the API's: since the API has the database write the record as
+  // JSON, that query is the baseline (the columns query, slower through the driver, is shown above).
+  target(`${storeName}: GET /groups/{groupID} ≥ 0.5× the same query, prepared, through the driver`, `${(apiLoad.rps / getJsonLoad.rps).toFixed(2)}× (${fmt(apiLoad.rps)} vs ${fmt(getJsonLoad.rps)}/s; p50 ${apiLoad.p50} ms, p99 ${apiLoad.p99} ms; ${(apiLoad.rps / getLoad.rps).toFixed(2)}× the columns query)`, apiLoad.rps >= 0.5 * getJsonLoad.rps);
   say('\n### Memory while a freshly started server takes one 10,000-group batch, then ten at once');
   say(`Body ${bodyMb.toFixed(1)} MiB; peak RSS growth ${growthMb.toFixed(1)} MiB (${(growthMb / bodyMb).toFixed(2)}× the body). ` +
     `Ten such batches at once: peak RSS ${tenPeakMb.toFixed(0)} MiB, all answered in ${(tenMs / 1000).toFixed(1)} s.`);
