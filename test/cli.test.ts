@@ -3,12 +3,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { backends, preparePostgres, type StoreSetup } from './support/backends.js';
 import { group } from './support/records.js';
+import { freePort } from './support/ports.js';
 import { demoHeaders } from './support/server-process.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
@@ -217,17 +217,6 @@ async function serving<T>(setup: StoreSetup, work: (base: string, stdout: string
   }
   assert.equal(await exited, 0, stderr);
   return result;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitFor(url: string, timeoutMs = 60_000): Promise<void> {

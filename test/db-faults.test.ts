@@ -7,6 +7,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { Store } from '../src/store/store.js';
 import { signedIn, type Api } from './support/api.js';
+import { freePort } from './support/ports.js';
 import { group } from './support/records.js';
 
 /**
@@ -28,13 +29,14 @@ if (!tools) {
 
 const version = tools ?? '';
 const cluster = `vbapi_fault_${randomBytes(3).toString('hex')}`;
-const port = 40_000 + Math.floor(Math.random() * 10_000);
+let port = 0;
 const ctl = (action: string) => execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, cluster, action, ...(action === 'stop' ? ['-m', 'fast'] : [])], { stdio: 'pipe' });
 
 describe('database faults (own PostgreSQL cluster)', { skip: tools ? false : 'pg_createcluster not installed' }, () => {
   let store: Store;
   let api: Api;
   before(async () => {
+    port = await freePort();
     execFileSync('pg_createcluster', [version, cluster, '-p', String(port), '--', '--auth=trust'], { stdio: 'pipe' });
     ctl('start');
     const admin = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -9,6 +8,7 @@ import pg from 'pg';
 import { Store } from '../src/store/store.js';
 import { signedIn } from './support/api.js';
 import { ADMIN_URL, backends, quietLogger, type StoreSetup } from './support/backends.js';
+import { freePort } from './support/ports.js';
 import { category, group } from './support/records.js';
 
 /**
@@ -26,17 +26,6 @@ const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 async function startPgbouncer(): Promise<{ port: number; child: ChildProcess }> {
   const admin = new URL(ADMIN_URL);

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { StoreSetup } from './backends.js';
+import { freePort } from './ports.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
@@ -17,7 +18,7 @@ export interface ServerProcess {
  * command in front of node (e.g. `unshare … ` to run it as PID 1 of its own PID namespace).
  */
 export async function startServer(setup: StoreSetup, env: Record<string, string> = {}, wrap: readonly string[] = []): Promise<ServerProcess> {
-  const port = 20_000 + Math.floor(Math.random() * 30_000);
+  const port = await freePort();
   const storeEnv: Record<string, string> = setup.config.databaseUrl ? { DATABASE_URL: setup.config.databaseUrl } : { VBAPI_DATA_DIR: setup.config.dataDir };
   const argv = [process.execPath, '--import', 'tsx', MAIN, 'serve'];
   const child = spawn(wrap[0] ?? argv[0]!, [...wrap.slice(1), ...(wrap.length ? argv : argv.slice(1))], {
