@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { migrations as tenantMigrations } from '../src/store/migrations/tenant/index.js';
 import { Store, StoreError } from '../src/store/store.js';
@@ -57,6 +59,12 @@ describe('PGlite settings', () => {
       const tenant = (await store.tenant('buffers'))!;
       for (const db of [store.registry, tenant]) {
         assert.deepEqual(await db.query('SHOW shared_buffers'), [{ shared_buffers: '24MB' }]);
+      }
+      // Set for the session only: the data directories' own postgresql.conf (initdb's settings) is left as it was.
+      for (const dir of ['registry', `databases/${(await store.find('buffers'))!.location}`]) {
+        const conf = await readFile(join(setup.config.dataDir, dir, 'postgresql.conf'), 'utf8');
+        assert.match(conf, /^default_text_search_config = 'pg_catalog.english'/m, dir);
+        assert.doesNotMatch(conf, /^shared_buffers = 24MB/m, dir);
       }
     } finally {
       await store.close();

@@ -102,7 +102,7 @@ export function statements(entity: Entity, entityByName: (name: string) => Entit
  * The columns of a record as the API shows it, for row_to_json: every field in the vendor's order,
  * timestamps as the API's ISO 8601 UTC text with milliseconds (what the type parsers make of them,
  * store/database.ts). Numbers and text are written by PostgreSQL's JSON: the same values as
- * JSON.stringify's, a double's exponent perhaps spelled differently (1e+16 for 10000000000000000).
+ * JSON.stringify's, a double perhaps spelled differently (1e+16 for 10000000000000000, 1e-05 for 0.00001).
  */
 function recordJsonColumns(entity: Entity): string {
   return entity.fields

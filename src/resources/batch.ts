@@ -177,6 +177,7 @@ export function batchUpserter(entity: Entity, settings: BatchSettings = {}, comp
         let failure: { error: unknown } | null = null;
         for (let chunk = 0; chunk < chunks.length && !failure; chunk++) {
           const candidates = inFlight.length ? await validInTurns(chunk) : validIn(chunk);
+          if (failure) break; // an earlier chunk failed while this one was validated: the transaction is lost
           if (candidates.length === 0) continue;
           const dangling = existing ? references.dangling(candidates.map((candidate) => candidate.row), existing) : NO_DANGLING;
           for (const [position, body] of dangling) results[candidates[position]!.index] = outcome(candidates[position]!.key, 422, body);

@@ -26,8 +26,10 @@ let nextTx = 1;
 
 const ready = (async () => {
   // The modules were compiled by the owning thread (see pglite.ts): instantiating them is quick.
-  // An integer checked by config.ts (1-1024), so it is safe in the configuration text.
-  const db = await PGlite.create(dataDir, { parsers: typeParsers, ...assets, postgresqlconf: `shared_buffers = ${Math.trunc(sharedBuffersMb)}MB` });
+  // On the command line, not through PGlite's `postgresqlconf`, which would rewrite the data
+  // directory's postgresql.conf on every start. An integer checked by config.ts (1-1024).
+  const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${Math.trunc(sharedBuffersMb)}MB`];
+  const db = await PGlite.create(dataDir, { parsers: typeParsers, ...assets, startParams });
   await db.exec(`SET TimeZone = 'UTC'`);
   return db;
 })();

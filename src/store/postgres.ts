@@ -126,7 +126,12 @@ export function openPostgres(connectionString: string, logger: Logger, budgets: 
    */
   const copyInto = (client: pg.Client, ...[entity, rows]: Parameters<Queryable['copyRows']>): (() => Promise<void>) => {
     const { table, columns, fields } = copyTarget(entity);
-    const pieces = [...copyPieces(rows, fields)];
+    let pieces: string[];
+    try {
+      pieces = [...copyPieces(rows, fields)];
+    } catch (error) {
+      return () => Promise.reject(error); // a rejection in turn, never a throw at the caller
+    }
     return () => pipeline(Readable.from(pieces), client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`)));
   };
   return {
