@@ -3,8 +3,50 @@
  * function, over a window of the run (the load, not start-up or shutdown). Shared by the
  * bench:profile-* scripts.
  */
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import type { StoreSetup } from '../test/support/backends.js';
+import { freePort } from '../test/support/ports.js';
+import { demoHeaders } from '../test/support/server-process.js';
+
+/**
+ * `vbapi serve` from the checkout at `root` under `node --cpu-prof`, on `setup`'s store, rate limit
+ * off, logged in with the first-run credentials. `stop` ends it (SIGTERM) and resolves with how
+ * long the shutdown took, so the summary can leave it out; the profile is then in `profiles`.
+ */
+export async function startProfiledServer(setup: StoreSetup, root: string) {
+  const profiles = mkdtempSync(join(tmpdir(), 'vbapi-prof-'));
+  const port = await freePort();
+  const storeEnv = setup.config.databaseUrl ? { DATABASE_URL: setup.config.databaseUrl } : { VBAPI_DATA_DIR: setup.config.dataDir };
+  const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profiles}`, '--import', 'tsx', `${root}src/cli/main.ts`, 'serve'], {
+    cwd: root,
+    env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', VBAPI_RATE_LIMIT: 'off', ...storeEnv },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (chunk) => (out += chunk));
+  const base = `http://127.0.0.1:${port}`;
+  for (;;) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) break;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const { headers } = await demoHeaders(base, out);
+  const stop = async (): Promise<number> => {
+    const stopping = performance.now();
+    await new Promise((resolve) => {
+      child.once('close', resolve);
+      child.kill('SIGTERM');
+    });
+    return performance.now() - stopping;
+  };
+  return { base, headers, profiles, stop };
+}
 
 interface Node {
   id: number;

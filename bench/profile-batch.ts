@@ -6,14 +6,9 @@
  * BENCH_RUNS times (default 3), one at a time; prints the median time per batch and the profile
  * of those batches: self time by module and by function, idle and garbage collection included.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { backends } from '../test/support/backends.js';
-import { demoHeaders } from '../test/support/server-process.js';
 import { KINDS, PATH, records, type Kind } from './batch-records.js';
-import { printProfile, summariseProfile } from './cpu-profile.js';
+import { printProfile, startProfiledServer, summariseProfile } from './cpu-profile.js';
 import { putBytes } from './http-put.js';
 
 const kind = (process.env.BENCH_KIND ?? 'full groups') as Kind;
@@ -23,25 +18,7 @@ const runs = Number(process.env.BENCH_RUNS ?? 3);
 const ROOT = new URL('../', import.meta.url).pathname;
 const backend = backends.find((candidate) => candidate.name === (process.env.BENCH_STORE ?? 'postgres'))!;
 const setup = await backend.prepare();
-const profiles = mkdtempSync(join(tmpdir(), 'vbapi-prof-'));
-const port = 20_000 + Math.floor(Math.random() * 30_000);
-const storeEnv = setup.config.databaseUrl ? { DATABASE_URL: setup.config.databaseUrl } : { VBAPI_DATA_DIR: setup.config.dataDir };
-const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profiles}`, '--import', 'tsx', `${ROOT}src/cli/main.ts`, 'serve'], {
-  cwd: ROOT,
-  env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', VBAPI_RATE_LIMIT: 'off', ...storeEnv },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-let out = '';
-child.stdout.on('data', (chunk) => (out += chunk));
-const base = `http://127.0.0.1:${port}`;
-for (;;) {
-  try {
-    if ((await fetch(`${base}/healthz`)).ok) break;
-  } catch {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-const { headers } = await demoHeaders(base, out);
+const { base, headers, profiles, stop } = await startProfiledServer(setup, ROOT);
 const put = async (path: string, text: string) => {
   const body = Buffer.from(text);
   const started = performance.now();
@@ -58,12 +35,7 @@ for (let run = 0; run < runs; run++) {
   times.push(await put(`/${PATH[kind]}-batch`, body), await put(`/${PATH[kind]}-batch`, body));
 }
 const loadMs = performance.now() - loadStarted;
-const stopping = performance.now();
-await new Promise((resolve) => {
-  child.once('close', resolve);
-  child.kill('SIGTERM');
-});
-const shutdownMs = performance.now() - stopping;
+const shutdownMs = await stop();
 await setup.cleanup();
 
 const summary = summariseProfile(profiles, loadMs * 1000, shutdownMs * 1000);

@@ -6,39 +6,16 @@
  * VBAPI_ROOT runs another checkout's server (to compare before/after on the same machine).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { backends } from '../test/support/backends.js';
-import { printProfile, summariseProfile } from './cpu-profile.js';
-import { demoHeaders } from '../test/support/server-process.js';
+import { printProfile, startProfiledServer, summariseProfile } from './cpu-profile.js';
 import { group } from '../test/support/records.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SERVER_ROOT = process.env.VBAPI_ROOT ?? ROOT;
 const backend = backends.find((candidate) => candidate.name === (process.env.BENCH_STORE ?? 'postgres'))!;
 const setup = await backend.prepare();
-const profiles = mkdtempSync(join(tmpdir(), 'vbapi-prof-'));
-const port = 20_000 + Math.floor(Math.random() * 30_000);
-const storeEnv = setup.config.databaseUrl ? { DATABASE_URL: setup.config.databaseUrl } : { VBAPI_DATA_DIR: setup.config.dataDir };
-const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profiles}`, '--import', 'tsx', `${SERVER_ROOT}src/cli/main.ts`, 'serve'], {
-  cwd: SERVER_ROOT,
-  env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', VBAPI_RATE_LIMIT: 'off', ...storeEnv },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-let out = '';
-child.stdout.on('data', (chunk) => (out += chunk));
-const base = `http://127.0.0.1:${port}`;
-for (;;) {
-  try {
-    if ((await fetch(`${base}/healthz`)).ok) break;
-  } catch {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-await new Promise((resolve) => setTimeout(resolve, 200));
-const { headers } = await demoHeaders(base, out);
+const { base, headers, profiles, stop } = await startProfiledServer(setup, SERVER_ROOT);
 const put = await fetch(`${base}/groups-batch`, { method: 'PUT', headers, body: JSON.stringify([group('PROF')]) });
 if (put.status !== 207) throw new Error(`seeding: ${put.status}`);
 const args = ['-c', '10', '-d', '5', '-j', ...Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}=${value}`]), `${base}/groups/PROF`];
@@ -49,12 +26,7 @@ const result = await new Promise<string>((resolve) => {
   load.on('close', () => resolve(text));
 });
 const load = JSON.parse(result) as { requests: { average: number }; latency: { p50: number; p99: number } };
-const stopping = performance.now();
-await new Promise((resolve) => {
-  child.once('close', resolve);
-  child.kill('SIGTERM');
-});
-const shutdownMs = performance.now() - stopping;
+const shutdownMs = await stop();
 await setup.cleanup();
 
 const summary = summariseProfile(profiles, 5_000_000, shutdownMs * 1000, { modules: 12, functions: Number(process.env.PROFILE_ROWS ?? 15) });

@@ -1,14 +1,14 @@
 import { defineEntity } from './entity.js';
 import { audit, date, double, flag, int32, key, text, type Field } from './field.js';
 
+/** `mfA_Device_Name`'s length: the longest name /mfa-verify-setup accepts for a device. */
+export const DEVICE_NAME_MAX = 256;
+
 /**
  * The vendor's `Users` record (contract 6.1), vendor field order. Unlike the other records it is
  * kept in the REGISTRY (a user belongs to a client and is granted databases), so it is not in
  * `entities` (the tenant records) and its table is the registry's `users`, not a derived one.
  */
-/** `mfA_Device_Name`'s length: the longest name /mfa-verify-setup accepts for a device. */
-export const DEVICE_NAME_MAX = 256;
-
 export const user = defineEntity({
   name: 'user',
   label: 'user',
