@@ -1,14 +1,14 @@
 import type { Database } from '../store/database.js';
+import { AccountError } from './account-error.js';
 import { USER_ID } from '../entities/user.js';
 import { TtlCache } from './cache.js';
 import { passwordProblem } from './password-policy.js';
 import { API_KEY_PREFIX_LENGTH, hashApiKey, hashPassword, newApiKey, randomId, verifyPassword } from './secrets.js';
 
+export { AccountError };
+
 /** Client ids: an allow-list, checked before anything is stored or looked up. */
 export const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-
-/** An operator's request the accounts refuse (an invalid name, an existing client or user, no such key): said as it is, not a fault. */
-export class AccountError extends Error {}
 
 export interface ApiKeyOwner {
   readonly keyId: string;

@@ -3,7 +3,8 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { join, relative, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
-import { execute, invocation, parseCommandLine, UsageError } from './commands.js';
+import { parseCommandLine, UsageError } from './arguments.js';
+import { execute, invocation } from './commands.js';
 
 /**
  * The embedded store belongs to the process that serves it (it holds the data directory's flock),

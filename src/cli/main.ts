@@ -1,13 +1,17 @@
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
-import { AccountError } from '../auth/accounts.js';
+import { AccountError } from '../auth/account-error.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { DataDirBusy } from '../store/lock.js';
 import { Store, StoreError } from '../store/store.js';
+import { allowOnly, parseCommandLine, UsageError } from './arguments.js';
 import { BULK_COMMANDS, BULK_USAGE } from './bulk-usage.js';
-import { allowOnly, commands, execute, invocation, parseCommandLine, UsageError, type Command, type Invocation } from './commands.js';
-import { sendToServer, type ControlRequest } from './control.js';
+import type { Command, Invocation } from './commands.js';
+import type { ControlRequest } from './control.js';
 import { serve } from './serve.js';
+
+// Only what `vbapi serve` needs before it opens its store is imported here: the administration
+// commands and the HTTP stack are loaded when used (serve.ts loads the latter while the store opens).
 
 const USAGE = `usage: vbapi <command>
 
@@ -49,14 +53,18 @@ async function main(argv: string[]): Promise<void> {
   const [first, second] = positionals;
   // No arguments is a usage mistake (exit 2); `vbapi help` and `--help` are asked-for help (exit 0).
   if (!first && !values.help) throw new UsageError(USAGE, { cause: 'bare' });
-  if (first === 'help' || !first) return void console.log(helpFor(first === 'help' ? positionals.slice(1) : []));
-  if (values.help) return void console.log(helpFor(commands[`${first} ${second}`] ? [first, second!] : [first]));
+  if (first === 'help' || !first) return void console.log(await helpFor(first === 'help' ? positionals.slice(1) : []));
+  if (values.help) {
+    const { commands } = await import('./commands.js');
+    return void console.log(await helpFor(commands[`${first} ${second}`] ? [first, second!] : [first]));
+  }
   const config = loadConfig();
   if (first === 'serve') {
     if (second) throw new UsageError(`serve takes no arguments, got "${second}"`);
     allowOnly('serve', SERVE.options, values);
     return serve(values.port === undefined ? config : loadConfig({ ...process.env, PORT: portOption(values.port) }));
   }
+  const { invocation } = await import('./commands.js');
   const call = invocation(positionals, values);
   // Read before anything else, once: sent along to a server, or read by the command here.
   const stdin = values['password-stdin'] ? readFileSync(0, 'utf8') : undefined;
@@ -72,6 +80,7 @@ const BUSY_WAIT_MS = 10_000;
  * server still starting: retried for a while.
  */
 async function administer(config: Config, call: Invocation, request: ControlRequest): Promise<number> {
+  const [{ execute }, { sendToServer }] = await Promise.all([import('./commands.js'), import('./control.js')]);
   const deadline = Date.now() + BUSY_WAIT_MS;
   for (;;) {
     let store: Store;
@@ -105,9 +114,10 @@ function portOption(value: string): string {
 }
 
 /** Help for the words given: everything, a group (`database`), or one command (`database create`). */
-function helpFor(words: readonly string[]): string {
+async function helpFor(words: readonly string[]): Promise<string> {
   const wanted = words.join(' ');
   if (!wanted) return USAGE;
+  const { commands } = await import('./commands.js');
   const all: [string, Pick<Command, 'args' | 'summary' | 'options'>][] = [['serve', SERVE], ...Object.entries(commands)];
   const matching = all.filter(([name]) => name === wanted || name.startsWith(`${wanted} `));
   if (matching.length === 0) throw new UsageError(`unknown command "${wanted}"; "vbapi help" lists the commands`);

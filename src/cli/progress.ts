@@ -19,3 +19,13 @@ export function progress(what: string, say: (line: string) => void, options: { f
     if (spoke) say(`${what}: done in ${seconds()} s`);
   };
 }
+
+/** `work`, under `progress`. */
+export async function step<T>(what: string, say: (line: string) => void, work: () => Promise<T>): Promise<T> {
+  const done = progress(what, say);
+  try {
+    return await work();
+  } finally {
+    done();
+  }
+}

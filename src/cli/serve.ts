@@ -1,13 +1,9 @@
 import type { Server } from 'node:http';
-import { Accounts } from '../auth/accounts.js';
-import { newPassword } from '../auth/secrets.js';
 import type { Config } from '../config.js';
-import { buildApp } from '../http/app.js';
-import { metricsServer } from '../http/metrics.js';
+import { firstWorkerStarted } from '../store/pglite.js';
 import { Store } from '../store/store.js';
-import { closeCommands, listenForCommands } from './control.js';
 import { createLogger } from './logger.js';
-import { progress } from './progress.js';
+import { step } from './progress.js';
 
 /** `vbapi serve`: migrations, first-run set-up, listen, and a drain on SIGTERM/SIGINT. */
 export async function serve(config: Config): Promise<void> {
@@ -15,7 +11,14 @@ export async function serve(config: Config): Promise<void> {
   const storeName = config.databaseUrl ? `PostgreSQL (${redacted(config.databaseUrl)})` : `the embedded store in ${config.dataDir}`;
   // A first start creates and migrates databases for seconds: say so, or it looks hung.
   const say = (line: string) => logger.info(line);
-  const store = await step(`opening ${storeName}`, say, () => Store.open(config, logger));
+  // The store opens first, then the rest of the server's modules load while it does: the embedded
+  // store boots PostgreSQL in a thread of its own, and loading the HTTP stack is most of a second
+  // of this one's (BENCHMARKS.md, start-up). Only the store, the logger and the config are loaded before.
+  const opening = step(`opening ${storeName}`, say, () => Store.open(config, logger));
+  if (!config.databaseUrl) await Promise.race([firstWorkerStarted, opening.catch(() => undefined)]);
+  const [{ buildApp }, { metricsServer }, { closeCommands, listenForCommands }, { bootstrap, firstRunMessage, forgetDemoAccount }] =
+    await Promise.all([import('../http/app.js'), import('../http/metrics.js'), import('./control.js'), import('./first-run.js')]);
+  const store = await opening;
   const firstRun = await bootstrap(store, say);
   const app = await buildApp({ store, config, logger });
   // The embedded store is this process's alone: the command line's administration commands come
@@ -73,15 +76,6 @@ export async function serve(config: Config): Promise<void> {
   if (firstRun) process.stdout.write(firstRunMessage(base, firstRun));
 }
 
-async function step<T>(what: string, say: (line: string) => void, work: () => Promise<T>): Promise<T> {
-  const done = progress(what, say);
-  try {
-    return await work();
-  } finally {
-    done();
-  }
-}
-
 function baseUrl(host: string, port: number): string {
   const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
@@ -96,62 +90,4 @@ function redacted(url: string): string {
   } catch {
     return 'DATABASE_URL';
   }
-}
-
-interface DemoAccount {
-  readonly apiKey: string;
-  readonly password: string;
-}
-
-/**
- * On an empty store: a `demo` database, client and user, and an API key, so a newcomer can make a
- * first call in a minute. The secrets exist only in the returned value (printed once, never logged).
- */
-async function bootstrap(store: Store, say: (line: string) => void): Promise<DemoAccount | null> {
-  const accounts = new Accounts(store.registry);
-  if (await accounts.hasClients()) return null;
-  say('first start: creating the demo database, client, user and API key');
-  if (!(await store.find('demo'))) await step('creating database "demo"', say, () => store.createDatabase('demo'));
-  const password = newPassword();
-  await accounts.createClient('demo', 'demo');
-  const { key } = await accounts.createKey('demo');
-  await accounts.createUser('demo', 'demo', password, ['demo'], { administrator: true });
-  return { apiKey: key, password };
-}
-
-/** Undoes `bootstrap`'s accounts (the `demo` database stays, empty): nobody ever saw their secrets. */
-async function forgetDemoAccount(store: Store): Promise<void> {
-  await store.registry.transaction(async (tx) => {
-    await tx.query(`DELETE FROM users WHERE client_id = 'demo'`); // user_databases rows go with it (ON DELETE CASCADE)
-    await tx.query(`DELETE FROM api_keys WHERE client_id = 'demo'`);
-    await tx.query(`DELETE FROM clients WHERE id = 'demo'`);
-  });
-}
-
-function firstRunMessage(base: string, account: DemoAccount): string {
-  const login = [
-    `curl -s -X POST ${base}/user-authentication`,
-    `-H 'x-api-key: ${account.apiKey}' -u 'demo:${account.password}'`,
-    `-H 'vbasoftware-client-id: demo' -H 'vbasoftware-client-code: demo' -H 'vbasoftware-database: demo'`,
-  ].join(' \\\n    ');
-  return `
-First run: created database "demo", client "demo" (code "demo"), user "demo" and an API key.
-The password and the key are shown only now; keep them.
-
-  password: ${account.password}
-  API key:  ${account.apiKey}
-
-Log in and keep the token:
-
-  TOKEN=$(${login} \\
-    | node -pe 'JSON.parse(require("fs").readFileSync(0)).data.authenticationResult.idToken')
-
-Then call the API:
-
-  curl -s -X PUT ${base}/benefit-categories-batch -H "Authorization: Bearer $TOKEN" \\
-    -H 'x-api-key: ${account.apiKey}' -H 'vbasoftware-database: demo' \\
-    -H 'Content-Type: application/json' -d '[{"benefit_Category": "MEDICAL", "description": "Medical"}]'
-
-Or try it in a browser: ${base}/docs (log in under Authentication, then "Try it out").
-`;
 }

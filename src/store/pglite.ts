@@ -12,6 +12,14 @@ import { deserializeError, type PgliteAssets, type Reply, type Request } from '.
  * worker runs calls in arrival order and a transaction holds the database exclusively until this
  * side commits or rolls back, so a query never runs inside another request's transaction.
  */
+let workerStarted: () => void;
+/**
+ * Resolves once this process has started the thread of its first embedded database: `vbapi serve`
+ * loads the HTTP stack only then, because that loading holds this thread for most of a second and
+ * would hold back the reading and compiling of PGlite that comes before the thread (serve.ts).
+ */
+export const firstWorkerStarted = new Promise<void>((resolve) => (workerStarted = resolve));
+
 export async function openPglite(dataDir: string, settings: PgliteOptions = {}): Promise<Database> {
   const client = new WorkerClient(dataDir, await pgliteAssets(), settings.sharedBuffersMb ?? DEFAULT_PGLITE_SHARED_BUFFERS_MB);
   await client.call({ op: 'query', sql: 'SELECT 1' }).catch(async (error: unknown) => {
@@ -126,6 +134,7 @@ class WorkerClient {
       workerData: { dataDir, assets, sharedBuffersMb },
       resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
     });
+    workerStarted();
     this.worker.on('message', (reply: Reply) => {
       const waiting = this.pending.get(reply.id);
       if (!waiting) return;
