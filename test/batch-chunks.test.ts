@@ -56,6 +56,30 @@ for (const backend of backends) {
       return small.json.data as Entry[];
     }
 
+    test('records sending different fields: each stores what it sent and null for the rest, also when sent again with fewer', async () => {
+      // A chunk's statement reads only the fields its rows hold (derive/sql.ts, upsertFields).
+      const first = [
+        group('FIELDS-1', { name: 'one', city: 'Springfield', caseRate: 1.5, disenroll_Date: '2025-12-31' }),
+        group('FIELDS-2', { name: 'two', phone: '555-0100', state: 'IL' }),
+        group('FIELDS-3', { name: 'three', city: null }),
+      ];
+      const answers = await same('groups', first, ['FIELDS-1', 'FIELDS-2', 'FIELDS-3']);
+      assert.deepEqual(answers.map((entry) => entry.status), [201, 201, 201]);
+      const stored = async (key: string) => (await whole.get(`/groups/${key}`)).json.data as Record<string, Json>;
+      const one = await stored('FIELDS-1');
+      assert.deepEqual([one.city, one.caseRate, one.phone, one.state], ['Springfield', 1.5, null, null]);
+      assert.match(String(one.disenroll_Date), /^2025-12-31T00:00:00(\.000)?Z$/);
+      const two = await stored('FIELDS-2');
+      assert.deepEqual([two.city, two.caseRate, two.disenroll_Date, two.phone, two.state], [null, null, null, '555-0100', 'IL']);
+      assert.equal((await stored('FIELDS-3')).city, null);
+      // Sent again with fewer fields: the batch replaces a record whole, so what was not sent is null.
+      await same('groups', [group('FIELDS-1', { name: 'one again' }), group('FIELDS-2', { name: 'two again', city: 'Urbana' })], ['FIELDS-1', 'FIELDS-2']);
+      const again = await stored('FIELDS-1');
+      assert.deepEqual([again.name, again.city, again.caseRate, again.disenroll_Date], ['one again', null, null, null]);
+      const twoAgain = await stored('FIELDS-2');
+      assert.deepEqual([twoAgain.city, twoAgain.phone, twoAgain.state], ['Urbana', null, null]);
+    });
+
     test('invalid records, duplicates across chunk boundaries, odd keys: the same answers and records as one chunk', async () => {
       await same('groups', [group('EXIST-1', { name: 'old' }), group('EXIST-2', { name: 'old' })], ['EXIST-1', 'EXIST-2']);
       const records: unknown[] = [

@@ -47,7 +47,8 @@ function name(text: string): string {
   return text;
 }
 
-function columnOf(field: Field): ColumnSchema {
+/** A field's column type and collation, as its table declares them (and as statements that name the column's type must). */
+export function columnType(field: Field): { readonly type: string; readonly collation?: string } {
   const type = {
     string: field.maxLength === undefined ? 'text' : `varchar(${field.maxLength})`,
     boolean: 'boolean',
@@ -56,11 +57,14 @@ function columnOf(field: Field): ColumnSchema {
     // Millisecond precision: what JSON dates carry, so a value read back equals the value written.
     'date-time': 'timestamptz(3)',
   }[field.type];
+  // COLLATE "C": byte order = code point order, identical on PGlite and every PostgreSQL server.
+  return field.type === 'string' ? { type, collation: 'C' } : { type };
+}
+
+function columnOf(field: Field): ColumnSchema {
   return {
     name: name(field.name),
-    type,
-    // COLLATE "C": byte order = code point order, identical on PGlite and every PostgreSQL server.
-    ...(field.type === 'string' ? { collation: 'C' } : {}),
+    ...columnType(field),
     notNull: field.defaultValue !== undefined || !field.nullable,
     ...(field.defaultValue !== undefined ? { default: String(field.defaultValue) } : {}),
   };

@@ -79,19 +79,26 @@ export function batchUpserter(entity: Entity, settings: BatchSettings = {}, comp
 
   /**
    * Hands one chunk's distinct rows to the database and resolves with `key`/`created` per row once
-   * it has run them. Rows go in as one JSON parameter (json_populate_recordset), or by COPY into a
-   * per-session staging table and one INSERT … SELECT … ON CONFLICT. COPY carries every column
-   * (absent ones as \N) while the JSON carries only the fields present, so COPY wins for mostly
-   * filled rows and JSON for sparse ones (BENCHMARKS.md). Statements are queued, not awaited.
+   * it has run them. Rows go in as one JSON parameter (read by json_to_recordset over just the
+   * fields present), or by COPY into a per-session staging table and one INSERT … SELECT … ON
+   * CONFLICT. COPY carries every column (absent ones as \N) while the JSON carries only the fields
+   * present, so COPY wins for mostly filled rows and JSON for sparse ones (BENCHMARKS.md).
+   * Statements are queued, not awaited.
    */
   function send(tx: Queryable, rows: Row[], user: string | null, staging: { created: boolean }): Promise<{ key: string; created: boolean }[]> {
-    // Rows are the clients' own objects: their keys approximate the fields present (a field sent as
-    // null also travels in the JSON), and counting them is cheaper than probing 79 fields a row.
-    let present = 0;
-    for (const row of rows) present += Object.keys(row).length;
-    const density = present / (rows.length * entity.clientFields.length);
+    // Rows are the clients' own objects: their keys are the fields present (a field sent as null
+    // also travels in the JSON; names that are not client fields are dropped by rowsJson and by
+    // upsertFields), and reading them is cheaper than probing 79 fields a row.
+    let count = 0;
+    const names = new Set<string>();
+    for (const row of rows) {
+      const keys = Object.keys(row);
+      count += keys.length;
+      for (const name of keys) names.add(name);
+    }
+    const density = count / (rows.length * entity.clientFields.length);
     const json = encoding === 'auto' ? rows.length < COPY_MIN_ROWS || density < COPY_MIN_DENSITY : encoding === 'json';
-    if (json) return tx.query(sql.upsert, [rowsJson(entity, rows), user]);
+    if (json) return tx.query(sql.upsertFields(names), [rowsJson(entity, rows), user]);
     const steps: Promise<unknown>[] = [];
     if (!staging.created) steps.push(tx.query(sql.staging.create));
     staging.created = true;
