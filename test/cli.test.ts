@@ -71,6 +71,13 @@ describe('vbapi usage: help, and usage mistakes exit 2 with one line', () => {
     assert.deepEqual([unknown.code, unknown.stderr], [2, 'vbapi: unknown command "frobnicate"; "vbapi help" lists the commands\n']);
   });
 
+  test('serve when PostgreSQL does not answer: one line and exit 1, not a stack trace', async () => {
+    // The store opens while the HTTP stack loads (serve.ts): its failure must still end the start in one line.
+    const run = await vbapi(['serve'], { ...env, DATABASE_URL: `postgres://root@127.0.0.1:${await freePort()}/vbapi` });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /^vbapi: error: connect ECONNREFUSED 127\.0\.0\.1:\d+\n$/);
+  });
+
   test('unknown or misplaced options, a bad --port and a too-short key prefix: one line, exit 2', async () => {
     const cases: [string[], string][] = [
       [['database', 'list', '--frob'], 'vbapi: unknown option "--frob"; "vbapi help" lists the options of each command\n'],

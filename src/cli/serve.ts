@@ -15,9 +15,18 @@ export async function serve(config: Config): Promise<void> {
   // store boots PostgreSQL in a thread of its own, and loading the HTTP stack is most of a second
   // of this one's (BENCHMARKS.md, start-up). Only the store, the logger and the config are loaded before.
   const opening = step(`opening ${storeName}`, say, () => Store.open(config, logger));
-  if (!config.databaseUrl) await Promise.race([firstWorkerStarted, opening.catch(() => undefined)]);
-  const [{ buildApp }, { metricsServer }, { closeCommands, listenForCommands }, { bootstrap, firstRunMessage, forgetDemoAccount }] =
-    await Promise.all([import('../http/app.js'), import('../http/metrics.js'), import('./control.js'), import('./first-run.js')]);
+  // Handled at once (a store that cannot open fails the start at `await opening` below, with its
+  // own message, not as an unhandled rejection while the modules load).
+  const opened = opening.then(() => true, () => false);
+  if (!config.databaseUrl) await Promise.race([firstWorkerStarted, opened]);
+  let modules;
+  try {
+    modules = await Promise.all([import('../http/app.js'), import('../http/metrics.js'), import('./control.js'), import('./first-run.js')]);
+  } catch (error) {
+    if (await opened) await (await opening).close(); // its worker thread and data-directory lock would keep the process alive
+    throw error;
+  }
+  const [{ buildApp }, { metricsServer }, { closeCommands, listenForCommands }, { bootstrap, firstRunMessage, forgetDemoAccount }] = modules;
   const store = await opening;
   const firstRun = await bootstrap(store, say);
   const app = await buildApp({ store, config, logger });
