@@ -11,7 +11,11 @@ export function ident(name: string): string {
 
 /** The SQL statements of one record type, computed once from its description. */
 export interface Statements {
-  /** $1 = JSON array of rows, $2 = acting user. Returns `key` and `created` per distinct key. */
+  /**
+   * $1 = JSON array of rows, $2 = acting user. Returns `key` and `created` per distinct key. The
+   * one statement most tools would issue (json_populate_recordset over every column): the
+   * baseline of `npm run bench`; the batch engine sends `upsertFields`, which stores the same.
+   */
   readonly upsert: string;
   /**
    * `upsert` for rows that hold only the client fields named in `present` (any other name is
@@ -66,7 +70,7 @@ export function statements(entity: Entity, entityByName: (name: string) => Entit
     `RETURNING ${key} AS key, (xmax = 0) AS created`,
   ].join('\n');
   const upsert = upsertFrom(`json_populate_recordset(NULL::${table}, $1::json)`, '$2');
-  const upsertFields = upsertOfFields(entity, upsertFrom);
+  const upsertFields = upsertOfFields(entity, upsertFrom, upsert);
   const staging = stagingOf(entity);
 
   const existingReferences = new Map(
@@ -107,8 +111,12 @@ export function statements(entity: Entity, entityByName: (name: string) => Entit
   };
 }
 
-/** Distinct sets of present fields whose statement text is kept, per record type; past it, texts are built each time. */
-const FIELD_SETS_KEPT = 64;
+/**
+ * Sets of present fields given a statement of their own, per record type. Every distinct text
+ * becomes a prepared statement of the process's bounded few (store/postgres.ts): past this many
+ * sets, chunks go by the every-column `upsert`, which stores the same rows.
+ */
+const FIELD_SETS_KEPT = 16;
 
 /**
  * The upsert over only the client fields a chunk's rows hold. `json_populate_recordset(NULL::table,
@@ -117,22 +125,23 @@ const FIELD_SETS_KEPT = 64;
  * groups in chunks of 500: 314 -> 250 ms; BENCHMARKS.md, fourth round). `json_to_recordset` with a
  * column list of just the present fields, each declared as its table declares it (type and
  * collation, so values convert and keys sort exactly as before), and NULL written for the others,
- * stores the same rows. One text per set of fields, kept for the common few.
+ * stores the same rows. One text per set of fields, for the first few sets (FIELD_SETS_KEPT).
  */
-function upsertOfFields(entity: Entity, upsertFrom: (source: string, user: string) => string): (present: ReadonlySet<string>) => string {
+function upsertOfFields(entity: Entity, upsertFrom: (source: string, user: string) => string, everyColumn: string): (present: ReadonlySet<string>) => string {
   const { clientFields } = entity;
   const texts = new Map<string, string>();
   return (present) => {
     const signature = clientFields.map((field) => (present.has(field.name) ? '1' : '0')).join('');
     let text = texts.get(signature);
     if (text !== undefined) return text;
+    if (texts.size >= FIELD_SETS_KEPT) return everyColumn;
     const declared = clientFields.filter((field) => present.has(field.name)).map((field) => {
       const { type, collation } = columnType(field);
       return `${ident(field.name)} ${type}${collation ? ` COLLATE ${ident(collation)}` : ''}`;
     });
     const columns = clientFields.map((field) => (present.has(field.name) ? ident(field.name) : `NULL::${columnType(field).type} AS ${ident(field.name)}`));
     text = upsertFrom(`(SELECT ${columns.join(', ')} FROM json_to_recordset($1::json) AS source(${declared.join(', ')})) AS rows`, '$2');
-    if (texts.size < FIELD_SETS_KEPT) texts.set(signature, text);
+    texts.set(signature, text);
     return text;
   };
 }
