@@ -280,6 +280,7 @@ for (const backend of backends) {
   const bareUrl = await new Promise<string>((resolve) => bare.stdout!.once('data', (chunk) => resolve(String(chunk).trim())));
   const bareLoad = await autocannon(`${bareUrl}/groups/GET0000`, {});
   await stop(bare);
+  await settle(setup);
   const loadDuringGet = load();
   const apiLoad = await autocannon(`${server.base}/groups/GET0000`, server.headers);
 
@@ -305,6 +306,7 @@ for (const backend of backends) {
   const startup = backend.name === 'pglite' ? await firstAnswer(setup, server) : null;
 
   // 2. The store's own limits, after the server has released the store.
+  await settle(setup);
   const getLoad = await getBaseline(setup, 'GET0000');
   const getJsonLoad = await getBaseline(setup, 'GET0000', 'json');
   const direct: Record<string, number> = {};
