@@ -115,14 +115,21 @@ async function getBaseline(setup: StoreSetup, key: string, variant: 'columns' | 
   return JSON.parse(await jsonFrom(['--import', 'tsx', `${ROOT}bench/get-baseline.ts`, ...args, key, ...(variant === 'json' ? ['json'] : [])])) as Load;
 }
 
-/** The tenant database's name (its location in the registry). */
-async function tenantLocation(setup: StoreSetup): Promise<string> {
-  const store = await Store.open(setup.config, pino({ level: 'silent' }));
-  try {
-    return (await store.find('demo'))!.location;
-  } finally {
-    await store.close();
+/** The tenant database's name (its location in the registry), looked up once per store. */
+const locations = new Map<StoreSetup, Promise<string>>();
+function tenantLocation(setup: StoreSetup): Promise<string> {
+  let location = locations.get(setup);
+  if (location === undefined) {
+    locations.set(setup, (location = (async () => {
+      const store = await Store.open(setup.config, pino({ level: 'silent' }));
+      try {
+        return (await store.find('demo'))!.location;
+      } finally {
+        await store.close();
+      }
+    })()));
   }
+  return location;
 }
 
 /**

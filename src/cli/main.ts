@@ -6,7 +6,7 @@ import { DataDirBusy } from '../store/lock.js';
 import { Store, StoreError } from '../store/store.js';
 import { allowOnly, parseCommandLine, UsageError } from './arguments.js';
 import { BULK_COMMANDS, BULK_USAGE } from './bulk-usage.js';
-import type { Command, Invocation } from './commands.js';
+import type { Command, commands as Commands, execute as Execute, Invocation } from './commands.js';
 import type { ControlRequest } from './control.js';
 import { serve } from './serve.js';
 
@@ -53,22 +53,21 @@ async function main(argv: string[]): Promise<void> {
   const [first, second] = positionals;
   // No arguments is a usage mistake (exit 2); `vbapi help` and `--help` are asked-for help (exit 0).
   if (!first && !values.help) throw new UsageError(USAGE, { cause: 'bare' });
-  if (first === 'help' || !first) return void console.log(await helpFor(first === 'help' ? positionals.slice(1) : []));
-  if (values.help) {
-    const { commands } = await import('./commands.js');
-    return void console.log(await helpFor(commands[`${first} ${second}`] ? [first, second!] : [first]));
-  }
-  const config = loadConfig();
-  if (first === 'serve') {
+  if (first === 'serve' && !values.help) {
+    const config = loadConfig();
     if (second) throw new UsageError(`serve takes no arguments, got "${second}"`);
     allowOnly('serve', SERVE.options, values);
     return serve(values.port === undefined ? config : loadConfig({ ...process.env, PORT: portOption(values.port) }));
   }
-  const { invocation } = await import('./commands.js');
+  // Help and the administration commands: only now are the commands loaded (serve needs none of them).
+  const { commands, execute, invocation } = await import('./commands.js');
+  if (first === 'help' || !first) return void console.log(helpFor(commands, first === 'help' ? positionals.slice(1) : []));
+  if (values.help) return void console.log(helpFor(commands, commands[`${first} ${second}`] ? [first, second!] : [first]));
+  const config = loadConfig();
   const call = invocation(positionals, values);
   // Read before anything else, once: sent along to a server, or read by the command here.
   const stdin = values['password-stdin'] ? readFileSync(0, 'utf8') : undefined;
-  process.exitCode = await administer(config, call, { argv, ...(stdin === undefined ? {} : { stdin }) });
+  process.exitCode = await administer(config, call, { argv, ...(stdin === undefined ? {} : { stdin }) }, execute);
 }
 
 /** How long a command waits for a data directory locked by a process that is not (yet) a listening server. */
@@ -79,8 +78,8 @@ const BUSY_WAIT_MS = 10_000;
  * through that server's control socket. A lock held without a socket is another command or a
  * server still starting: retried for a while.
  */
-async function administer(config: Config, call: Invocation, request: ControlRequest): Promise<number> {
-  const [{ execute }, { sendToServer }] = await Promise.all([import('./commands.js'), import('./control.js')]);
+async function administer(config: Config, call: Invocation, request: ControlRequest, execute: typeof Execute): Promise<number> {
+  const { sendToServer } = await import('./control.js');
   const deadline = Date.now() + BUSY_WAIT_MS;
   for (;;) {
     let store: Store;
@@ -114,10 +113,9 @@ function portOption(value: string): string {
 }
 
 /** Help for the words given: everything, a group (`database`), or one command (`database create`). */
-async function helpFor(words: readonly string[]): Promise<string> {
+function helpFor(commands: typeof Commands, words: readonly string[]): string {
   const wanted = words.join(' ');
   if (!wanted) return USAGE;
-  const { commands } = await import('./commands.js');
   const all: [string, Pick<Command, 'args' | 'summary' | 'options'>][] = [['serve', SERVE], ...Object.entries(commands)];
   const matching = all.filter(([name]) => name === wanted || name.startsWith(`${wanted} `));
   if (matching.length === 0) throw new UsageError(`unknown command "${wanted}"; "vbapi help" lists the commands`);

@@ -19,14 +19,11 @@ export async function serve(config: Config): Promise<void> {
   // own message, not as an unhandled rejection while the modules load).
   const opened = opening.then(() => true, () => false);
   if (!config.databaseUrl) await Promise.race([firstWorkerStarted, opened]);
-  let modules;
-  try {
-    modules = await Promise.all([import('../http/app.js'), import('../http/metrics.js'), import('./control.js'), import('./first-run.js')]);
-  } catch (error) {
-    if (await opened) await (await opening).close(); // its worker thread and data-directory lock would keep the process alive
-    throw error;
-  }
-  const [{ buildApp }, { metricsServer }, { closeCommands, listenForCommands }, { bootstrap, firstRunMessage, forgetDemoAccount }] = modules;
+  const [{ buildApp }, { metricsServer }, { closeCommands, listenForCommands }, { bootstrap, firstRunMessage, forgetDemoAccount }] =
+    await Promise.all([import('../http/app.js'), import('../http/metrics.js'), import('./control.js'), import('./first-run.js')]).catch(async (error: unknown) => {
+      if (await opened) await (await opening).close(); // its worker thread and data-directory lock would keep the process alive
+      throw error;
+    });
   const store = await opening;
   const firstRun = await bootstrap(store, say);
   const app = await buildApp({ store, config, logger });
